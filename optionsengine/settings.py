@@ -1,0 +1,276 @@
+"""optionsengine settings: one env-driven module (django-environ).
+
+Embedded default (no env vars): SQLite file under var/, local-memory cache, django-q2 ORM broker,
+simulated market. Scaled mode: DATABASE_URL=postgres://…, REDIS_URL=redis://…
+Bad configuration raises ImproperlyConfigured at start-up naming the variable to set.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from optionsengine.lib.clock import ClockConfigError, parse_frozen_now
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"  # embedded-mode state: SQLite file, generated secret key
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)  # the OS environment wins
+
+
+def _bool(name: str, default: bool) -> bool:
+    """Strict booleans: a typo must fail start-up, not silently flip a trading switch."""
+    raw = env.str(name, default="")
+    if raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; set it to true or false")
+
+
+def _choice(name: str, default: str, allowed: set[str]) -> str:
+    value = env.str(name, default=default).strip()
+    if value not in allowed:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of {sorted(allowed)}")
+    return value
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    try:
+        value = env.int(name, default=default)
+    except (ValueError, environ.ImproperlyConfigured) as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number") from exc
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} must be >= {minimum}")
+    return value
+
+
+# --- Core -----------------------------------------------------------------------------------
+DEBUG = _bool("DEBUG", False)
+EMBEDDED = not env.str("DATABASE_URL", default="")
+
+
+def _embedded_secret_key() -> str:
+    """Embedded mode keeps a generated key in var/ so web and workers (which sign tasks) agree."""
+    VAR_DIR.mkdir(exist_ok=True)
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not EMBEDDED:
+        raise ImproperlyConfigured("SECRET_KEY is required when DATABASE_URL is set (scaled mode)")
+    SECRET_KEY = _embedded_secret_key()
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if EMBEDDED or DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_q",
+    "optionsengine",
+    "signals_app",
+    "orders_app",
+    "positions_app",
+    "bias_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "optionsengine.urls"
+WSGI_APPLICATION = "optionsengine.wsgi.application"
+APPEND_SLASH = False  # /webhook and /webhook/ are both routed explicitly; never redirect a POST
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+if EMBEDDED:
+    VAR_DIR.mkdir(exist_ok=True)
+    DATABASES = {"default": env.db_url_config(f"sqlite:///{VAR_DIR / 'optionsengine.sqlite3'}")}
+else:
+    try:
+        DATABASES = {"default": env.db("DATABASE_URL")}
+    except (ImproperlyConfigured, KeyError, ValueError) as exc:
+        raise ImproperlyConfigured(
+            "DATABASE_URL must look like postgres://user:pass@host:5432/dbname"
+        ) from exc
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE: a write transaction takes the write lock at BEGIN, so two writers queue on the
+    # busy timeout instead of one failing mid-transaction; this also serializes the duplicate check.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = _int("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (Redis optional) -----------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("REDIS_URL must look like redis://host:6379/0")
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "optionsengine",
+            "OPTIONS": {
+                # Redis is a cache here, never a source of truth: a dead Redis degrades to misses.
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
+        }
+    }
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Workers (django-q2) --------------------------------------------------------------------
+QUEUE_BROKER = _choice("QUEUE_BROKER", "orm", {"orm", "redis"})
+if QUEUE_BROKER == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("QUEUE_BROKER=redis needs REDIS_URL")
+Q_CLUSTER = {
+    "name": "optionsengine",
+    "workers": 1 if EMBEDDED else _int("Q_WORKERS", 4, minimum=1),
+    "recycle": 500,
+    "timeout": 60,  # must stay below `retry` or a slow task is redelivered and runs twice
+    "retry": 120,
+    "max_attempts": 1,  # stages are idempotent sweeps; a failed run is retried by the schedule
+    "ack_failures": True,
+    "catch_up": False,  # never replay missed ticks after downtime
+    "save_limit": 200,
+    "queue_limit": 8,
+    "bulk": 1,
+    "poll": 0.2,
+    "time_zone": "America/New_York",
+}
+if QUEUE_BROKER == "redis":
+    Q_CLUSTER["django_redis"] = "default"
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+}
+
+# --- Time -----------------------------------------------------------------------------------
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+MARKET_TIME_ZONE = "America/New_York"
+try:
+    OPTIONSENGINE_NOW = parse_frozen_now(env.str("OPTIONSENGINE_NOW", default=""))
+except ClockConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Webhook ingestion (SPEC §3) ------------------------------------------------------------
+WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="") or env.str("HMAC_SECRET", default="")
+DUPLICATE_WINDOW_SECONDS = _int("DUPLICATE_WINDOW_SECONDS", 60)
+WEBHOOK_MAX_BODY_BYTES = 128 * 1024
+WEBHOOK_AUDIT_MAX_PAYLOAD_BYTES = 32 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024  # the view answers 413 itself
+
+# --- Trading mode ---------------------------------------------------------------------------
+APP_MODE = env.str("APP_MODE", default="PAPER").strip().upper()
+if APP_MODE == "LIVE":
+    raise ImproperlyConfigured("APP_MODE=LIVE is not supported: this service paper-trades only")
+if APP_MODE not in {"PAPER", "SHADOW"}:
+    raise ImproperlyConfigured(f"APP_MODE={APP_MODE!r} must be PAPER or SHADOW")
+
+# --- Market data (SPEC §5) ------------------------------------------------------------------
+MARKET_DATA_PROVIDER_NAMES = {"simulated", "fixture", "alpaca", "twelvedata", "marketdata", "polygon"}
+MARKET_DATA_PROVIDERS = [p.strip().lower() for p in env.list("MARKET_DATA_PROVIDERS", default=["simulated"]) if p.strip()]
+_unknown = [p for p in MARKET_DATA_PROVIDERS if p not in MARKET_DATA_PROVIDER_NAMES]
+if _unknown or not MARKET_DATA_PROVIDERS:
+    raise ImproperlyConfigured(
+        f"MARKET_DATA_PROVIDERS has unknown entries {_unknown}; use a comma list of "
+        f"{sorted(MARKET_DATA_PROVIDER_NAMES)}"
+    )
+MARKET_DATA_FIXTURE = env.str("MARKET_DATA_FIXTURE", default="")
+if "fixture" in MARKET_DATA_PROVIDERS and not MARKET_DATA_FIXTURE:
+    raise ImproperlyConfigured("MARKET_DATA_PROVIDERS includes fixture: set MARKET_DATA_FIXTURE=<file.json>")
+SIMULATED_MARKET_SEED = _int("SIMULATED_MARKET_SEED", 7)
+ALPACA_API_KEY = env.str("ALPACA_API_KEY", default="")
+ALPACA_SECRET_KEY = env.str("ALPACA_SECRET_KEY", default="")
+TWELVEDATA_API_KEY = env.str("TWELVEDATA_API_KEY", default="")
+MARKETDATA_API_KEY = env.str("MARKETDATA_API_KEY", default="")
+POLYGON_API_KEY = env.str("POLYGON_API_KEY", default="")
+_PROVIDER_KEYS = {
+    "alpaca": ("ALPACA_API_KEY", "ALPACA_SECRET_KEY"),
+    "twelvedata": ("TWELVEDATA_API_KEY",),
+    "marketdata": ("MARKETDATA_API_KEY",),
+    "polygon": ("POLYGON_API_KEY",),
+}
+for _provider in MARKET_DATA_PROVIDERS:
+    for _key in _PROVIDER_KEYS.get(_provider, ()):
+        if not globals()[_key]:
+            raise ImproperlyConfigured(f"MARKET_DATA_PROVIDERS includes {_provider}: set {_key}")
+MARKET_DATA_TIMEOUT_SECONDS = env.float("MARKET_DATA_TIMEOUT_SECONDS", default=5.0)
+
+# --- Logging --------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django_q": {"level": "WARNING"}},
+}

@@ -1,0 +1,18 @@
+"""Test settings: the real settings plus test-only overrides.
+
+Still honours DATABASE_URL / REDIS_URL so CI runs the same suite on PostgreSQL + Redis.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.pop("OPTIONSENGINE_NOW", None)  # tests control the clock themselves
+
+from optionsengine.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+WEBHOOK_SECRET = ""
+MARKET_DATA_PROVIDERS = ["simulated"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
