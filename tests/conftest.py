@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from optionsengine.lib import clock
+
+
+@pytest.fixture
+def frozen_now():
+    """Freeze the service clock at a known regular-hours moment (Fri 2026-03-13 10:30 New York)."""
+    moment = datetime(2026, 3, 13, 14, 30, tzinfo=UTC)
+    with clock.override(moment):
+        yield moment
+
+
+@pytest.fixture
+def post_webhook(client):
+    """POST a JSON body (or raw bytes/str) to /webhook and return (response, parsed body)."""
+
+    def post(body, path="/webhook", **extra):
+        data = body if isinstance(body, bytes | str) else orjson.dumps(body)
+        response = client.post(path, data=data, content_type=extra.pop("content_type", "application/json"), **extra)
+        return response, response.json()
+
+    return post

@@ -1,0 +1,43 @@
+"""The webhook hot path runs a small, fixed number of queries, independent of table size."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from signals_app.models import Signal
+
+pytestmark = pytest.mark.django_db
+
+# advisory lock (PostgreSQL only) + duplicate check + signal insert + audit insert
+EXPECTED = {"postgresql": 4, "sqlite": 3}
+
+
+def statements(captured) -> list[str]:
+    """The queries the endpoint issues; SAVEPOINTs exist only because the test wraps a transaction."""
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def post(client, payload):
+    return client.post("/webhook", data=orjson.dumps(payload), content_type="application/json")
+
+
+def test_accepted_webhook_runs_a_fixed_number_of_queries(client):
+    with CaptureQueriesContext(connection) as first:
+        assert post(client, {"ticker": "SPY", "interval": "5", "direction": "long"}).status_code == 201
+    for n in range(30):  # grow the table: the count must not change
+        post(client, {"ticker": f"S{n}", "interval": "5", "direction": "long"})
+    with CaptureQueriesContext(connection) as later:
+        assert post(client, {"ticker": "QQQ", "interval": "5", "direction": "long"}).status_code == 201
+    assert len(statements(first)) == EXPECTED[connection.vendor]
+    assert len(statements(later)) == len(statements(first))
+    assert Signal.objects.count() == 32
+
+
+def test_duplicate_webhook_runs_one_query_fewer(client):
+    post(client, {"ticker": "SPY", "interval": "5", "direction": "long"})
+    with CaptureQueriesContext(connection) as queries:
+        assert post(client, {"ticker": "SPY", "interval": "5", "direction": "long"}).status_code == 200
+    assert len(statements(queries)) == EXPECTED[connection.vendor] - 1
