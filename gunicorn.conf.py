@@ -8,5 +8,5 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "sync"
 timeout = 30
 # %(U)s is the path without the query string, so `?token=<secret>` never reaches the access log.
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'

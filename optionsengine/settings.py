@@ -220,7 +220,7 @@ except ClockConfigError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.str("STATIC_ROOT", default="") or None  # set it only if you run collectstatic
 WHITENOISE_USE_FINDERS = True  # serve straight from the apps: no collectstatic step to forget
 
 # --- Webhook ingestion (SPEC §3) ------------------------------------------------------------

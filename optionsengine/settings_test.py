@@ -15,4 +15,6 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 WEBHOOK_SECRET = ""
 MARKET_DATA_PROVIDERS = ["simulated"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+    # A file (not :memory:) so threads in concurrency tests share it; per process so parallel
+    # test runs on one checkout never collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405

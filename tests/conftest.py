@@ -26,3 +26,16 @@ def post_webhook(client):
         return response, response.json()
 
     return post
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this run's SQLite test database and its WAL side files (see settings_test)."""
+    import glob
+    import os
+
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name and str(name).endswith(f"test-{os.getpid()}.sqlite3"):
+        for path in glob.glob(f"{name}*"):
+            os.remove(path)

@@ -7,10 +7,34 @@ Why: ORM query compilation is most of Django's per-request CPU on the webhook pa
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 
+import orjson
 from django.db import connection
-from django.db.models import Model
+from django.db.models import JSONField, Model
+
+
+def _orjson_text(value) -> str:
+    return orjson.dumps(value, default=lambda v: str(v) if isinstance(v, Decimal) else repr(v)).decode()
+
+
+def json_param(value):
+    """A JSON value as a query parameter, encoded by orjson (~10× the stdlib encoder)."""
+    if value is None:
+        return None
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        return Jsonb(value, dumps=_orjson_text)
+    return _orjson_text(value)
+
+
+def _prep(field, value):
+    """Like field.get_db_prep_save, with JSON encoded by orjson."""
+    if isinstance(field, JSONField):
+        return json_param(value)
+    return field.get_db_prep_save(value, connection)
 
 
 @cache
@@ -27,7 +51,7 @@ def _insert_sql(model: type[Model], columns: tuple[str, ...], vendor: str) -> tu
 def insert_row(model: type[Model], values: dict) -> None:
     """INSERT one row of `model`; `values` maps field names to Python values (all columns given)."""
     sql, fields = _insert_sql(model, tuple(values), connection.vendor)
-    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    params = [_prep(field, values[field.name]) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -35,3 +59,4 @@ def insert_row(model: type[Model], values: dict) -> None:
 def prep(model: type[Model], field_name: str, value):
     """A value prepared for a raw WHERE clause against `model.field_name`."""
     return model._meta.get_field(field_name).get_db_prep_value(value, connection)
+

@@ -22,7 +22,7 @@ from optionsengine.lib.transactions import entry_point_transaction
 from signals_app.engines import webhook_payload as wp
 from signals_app.engines.normalize import SignalRejected, TestMeta, normalize_signal
 from signals_app.models import WebhookEvent
-from signals_app.services.intake import accept_signal_unless_duplicate, record_webhook_event
+from signals_app.services.intake import AuditFields, record_signal_webhook, record_webhook_event
 
 logger = logging.getLogger(__name__)
 Status = WebhookEvent.Status
@@ -150,15 +150,12 @@ def _handle_signal(req: _Request, payload: dict, audit_copy: dict | None, secret
     stored = {**wp.strip_secrets(payload, secret), "trace_id": str(req.request_id)}
     test = signal.test
     with entry_point_transaction():
-        verdict = accept_signal_unless_duplicate(
-            signal=signal, stored_payload=stored, received_at=req.received_at,
-            window_seconds=settings.DUPLICATE_WINDOW_SECONDS,
-        )
-        req.audit(
-            kind=wp.KIND_SIGNAL, status=Status.ACCEPTED if verdict.accepted else Status.DUPLICATE,
-            raw_payload=audit_copy, symbol=signal.symbol, direction=signal.direction, timeframe=signal.timeframe,
-            signal_id=verdict.signal_id if verdict.accepted else None, is_test=test.is_test,
-            test_session_id=test.test_session_id, test_scenario=test.test_scenario,
+        verdict = record_signal_webhook(
+            signal=signal, stored_payload=stored, window_seconds=settings.DUPLICATE_WINDOW_SECONDS,
+            audit=AuditFields(
+                event_id=req.event_id, request_id=req.request_id, kind=wp.KIND_SIGNAL,
+                received_at=req.received_at, processing_time_ms=req.elapsed_ms(), raw_payload=audit_copy,
+            ),
         )
     common = {"processing_time_ms": req.elapsed_ms(), "is_test": test.is_test, "test_session_id": test.test_session_id, **req.ids()}
     if verdict.accepted:

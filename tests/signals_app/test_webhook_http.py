@@ -136,7 +136,7 @@ def test_genuine_fault_answers_500_and_is_audited(post_webhook, monkeypatch):
     def explode(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("optionsengine.pipeline.ingest.accept_signal_unless_duplicate", explode)
+    monkeypatch.setattr("optionsengine.pipeline.ingest.record_signal_webhook", explode)
     response, body = post_webhook(ALERT)
     assert response.status_code == 500 and body["status"] == "ERROR"
     event = only_event()
