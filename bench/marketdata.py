@@ -76,6 +76,8 @@ def main() -> None:
     spy_week = len(provider.option_chain("SPY", week_expiry, START).quotes)
     spy_month = len(provider.option_chain("SPY", month_expiry, START).quotes)
     tsla_week = len(provider.option_chain("TSLA", week_expiry, START).quotes)
+    start_chain = provider.option_chain("SPY", week_expiry, START)
+    atm = min(start_chain.quotes, key=lambda q: abs(q.contract.strike - start_chain.underlying_price)).contract
     lines = [
         "| measurement | samples | median ms | p95 ms | per contract |",
         "|---|---|---|---|---|",
@@ -84,8 +86,7 @@ def main() -> None:
         row(f"chain SPY weekly ({spy_week} contracts)", measure(lambda m: provider.option_chain("SPY", week_expiry, m), moments), spy_week),
         row(f"chain SPY monthly ({spy_month} contracts)", measure(lambda m: provider.option_chain("SPY", month_expiry, m), moments), spy_month),
         row(f"chain TSLA weekly ({tsla_week} contracts)", measure(lambda m: provider.option_chain("TSLA", week_expiry, m), moments), tsla_week),
-        row("option quote SPY (one contract, via its chain)", measure(
-            lambda m: provider.option_quote(provider.option_chain("SPY", week_expiry, m).quotes[0].contract, m), few)),
+        row("option quote SPY (one at-the-money contract)", measure(lambda m: provider.option_quote(atm, m), moments)),
         row("200 × 5m candles", measure(lambda m: provider.candles("SPY", "5m", 200, m), few)),
         row("200 × 1h candles", measure(lambda m: provider.candles("SPY", "1h", 200, m), few)),
         row("200 × 1d candles (78 000 one-minute bars)", measure(lambda m: provider.candles("SPY", "1d", 200, m), few)),

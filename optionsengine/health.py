@@ -11,6 +11,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from optionsengine import marketdata
 from optionsengine.lib import clock
 from optionsengine.lib.jsonresponse import json_response
 
@@ -52,6 +53,8 @@ def _queue() -> dict:
 @require_GET
 def health(request: HttpRequest) -> HttpResponse:
     checks = {"database": _timed(_database), "cache": _timed(_cache), "queue": _timed(_queue)}
+    providers = marketdata.health_status()  # breaker states shared through the cache; never raises
+    checks["market_data"] = {"ok": providers["status"] != "down", **providers}
     healthy = checks["database"]["ok"]
     body = {
         "status": "ok" if healthy and all(c["ok"] for c in checks.values()) else ("degraded" if healthy else "down"),

@@ -200,6 +200,7 @@ else:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        "optionsengine.lib.auth.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -229,6 +230,9 @@ DUPLICATE_WINDOW_SECONDS = _int("DUPLICATE_WINDOW_SECONDS", 60)
 WEBHOOK_MAX_BODY_BYTES = 128 * 1024
 WEBHOOK_AUDIT_MAX_PAYLOAD_BYTES = 32 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024  # the view answers 413 itself
+
+# --- Bias gates (SPEC §4, §6) ---------------------------------------------------------------
+REQUIRE_MTF_BIAS_FOR_ENTRY = _bool("REQUIRE_MTF_BIAS_FOR_ENTRY", True)
 
 # --- Trading mode ---------------------------------------------------------------------------
 APP_MODE = env.str("APP_MODE", default="PAPER").strip().upper()
@@ -266,6 +270,10 @@ for _provider in MARKET_DATA_PROVIDERS:
         if not globals()[_key]:
             raise ImproperlyConfigured(f"MARKET_DATA_PROVIDERS includes {_provider}: set {_key}")
 MARKET_DATA_TIMEOUT_SECONDS = env.float("MARKET_DATA_TIMEOUT_SECONDS", default=5.0)
+ALPACA_DATA_FEED = env.str("ALPACA_DATA_FEED", default="iex")  # iex (free) or sip
+ALPACA_OPTIONS_FEED = env.str("ALPACA_OPTIONS_FEED", default="indicative")  # indicative (free) or opra
+MARKETDATA_BASE_URL = env.str("MARKETDATA_BASE_URL", default="") or None  # None: the provider's default
+POLYGON_BASE_URL = env.str("POLYGON_BASE_URL", default="") or None
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

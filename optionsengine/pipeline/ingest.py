@@ -17,7 +17,9 @@ import orjson
 from django.conf import settings
 
 from bias_app.services.ingest import ingest_bias_payload
+from optionsengine import marketdata
 from optionsengine.lib import clock
+from optionsengine.lib.money import to_decimal
 from optionsengine.lib.transactions import entry_point_transaction
 from signals_app.engines import webhook_payload as wp
 from signals_app.engines.normalize import SignalRejected, TestMeta, normalize_signal
@@ -157,12 +159,20 @@ def _handle_signal(req: _Request, payload: dict, audit_copy: dict | None, secret
                 received_at=req.received_at, processing_time_ms=req.elapsed_ms(), raw_payload=audit_copy,
             ),
         )
+        if verdict.accepted:
+            _anchor_simulated_market(signal.symbol, payload.get("price"), req.received_at)
     common = {"processing_time_ms": req.elapsed_ms(), "is_test": test.is_test, "test_session_id": test.test_session_id, **req.ids()}
     if verdict.accepted:
         return WebhookResponse(201, {"status": "ACCEPTED", "signal_id": verdict.signal_id, **common})
     return WebhookResponse(
         200, {"status": "DUPLICATE", "message": "Signal already received", "duplicate_of": verdict.signal_id, **common}
     )
+
+
+def _anchor_simulated_market(symbol: str, price, at: datetime) -> None:
+    """Replayed alerts trade at their own prices: the simulated market re-anchors to `price`."""
+    if price is not None:
+        marketdata.record_observed_price(symbol, to_decimal(price), at)
 
 
 def _handle_bias(req: _Request, payload: dict, kind: str, audit_copy: dict | None, secret: str) -> WebhookResponse:

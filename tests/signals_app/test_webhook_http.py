@@ -231,3 +231,17 @@ class TestRouting:
         post_webhook(ALERT, path="/api/webhooks/mtf-bias")
         assert Signal.objects.count() == 0
         assert only_event().kind in {"bias_v3", "bias_legacy"}
+
+
+def test_accepted_alert_with_a_price_re_anchors_the_simulated_market(post_webhook, frozen_now):
+    from decimal import Decimal
+
+    from optionsengine.models import PriceAnchor
+
+    post_webhook({**ALERT, "price": "189.50"})
+    anchor = PriceAnchor.objects.get(symbol="AAPL")
+    assert (anchor.price, anchor.anchored_at) == (Decimal("189.5000"), frozen_now)
+    post_webhook({**ALERT, "price": "190.25"})  # a duplicate does not move the market
+    assert PriceAnchor.objects.get(symbol="AAPL").price == Decimal("189.5000")
+    post_webhook({**ALERT, "direction": "short", "price": 191})
+    assert PriceAnchor.objects.get(symbol="AAPL").price == Decimal("191.0000")

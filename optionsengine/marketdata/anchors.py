@@ -1,0 +1,63 @@
+"""Price anchors: observed prices the simulated market re-anchors a symbol's path to.
+
+Anchors live in the database (`market_price_anchors`) so the web process that accepts a signal
+and the workers that price it agree. The simulated provider only sees the `AnchorSource`
+protocol, so pure tests pass a `StaticAnchors` instead.
+
+Semantics: the newest anchor for a symbol rescales that symbol's whole path by one factor so
+that the path passes through the anchored price at the anchored instant; the path's shape
+(returns, candles, volatility) is unchanged, and history leading up to the anchor stays
+consistent with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Anchor:
+    symbol: str
+    price: Decimal
+    anchored_at: datetime
+
+
+class AnchorSource(Protocol):
+    def get(self, symbol: str) -> Anchor | None: ...
+
+
+class StaticAnchors:
+    """An in-memory AnchorSource for pure tests, benchmarks and one-off tools."""
+
+    def __init__(self, anchors: dict[str, Anchor] | None = None) -> None:
+        self._anchors = dict(anchors or {})
+
+    def get(self, symbol: str) -> Anchor | None:
+        return self._anchors.get(symbol)
+
+    def set(self, anchor: Anchor) -> None:
+        self._anchors[anchor.symbol] = anchor
+
+
+class DatabaseAnchors:
+    """Reads and writes `PriceAnchor` rows (the model is imported lazily: this module stays
+    importable without Django configured)."""
+
+    def get(self, symbol: str) -> Anchor | None:
+        from optionsengine.models import PriceAnchor
+
+        row = PriceAnchor.objects.filter(symbol=symbol).only("price", "anchored_at").first()
+        return None if row is None else Anchor(symbol, row.price, row.anchored_at)
+
+    def set(self, anchor: Anchor) -> None:
+        from optionsengine.models import PriceAnchor
+
+        # One INSERT … ON CONFLICT DO UPDATE: it runs on the webhook hot path, and an upsert
+        # cannot race itself into a duplicate-key error the way select-then-insert can.
+        PriceAnchor.objects.bulk_create(
+            [PriceAnchor(symbol=anchor.symbol, price=anchor.price, anchored_at=anchor.anchored_at)],
+            update_conflicts=True, unique_fields=["symbol"], update_fields=["price", "anchored_at"],
+        )

@@ -1,0 +1,26 @@
+"""Models owned by the project package itself (not by a pipeline app)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from optionsengine.lib.money import PRICE_MAX_DIGITS, PRICE_PLACES
+
+
+class PriceAnchor(models.Model):
+    """The newest observed price of a symbol that the simulated market re-anchors to.
+
+    Kept in the database, not process memory, so the web process that accepts a signal and the
+    workers that later price it see the same market (see optionsengine/marketdata/anchors.py).
+    """
+
+    symbol = models.CharField(max_length=20, unique=True)
+    price = models.DecimalField(max_digits=PRICE_MAX_DIGITS, decimal_places=PRICE_PLACES)
+    anchored_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "market_price_anchors"
+        constraints = [models.CheckConstraint(condition=models.Q(price__gt=0), name="market_price_anchor_price_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} @ {self.price} ({self.anchored_at:%Y-%m-%d %H:%M:%S}Z)"
