@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
+from rest_framework.authtoken.views import obtain_auth_token
 
 from optionsengine.health import health
 from signals_app.views import mtf_bias_webhook, webhook, webhook_test
@@ -10,4 +11,6 @@ urlpatterns = [
     re_path(r"^api/webhooks/mtf-bias/?$", mtf_bias_webhook, name="mtf-bias-webhook"),
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/auth/token", obtain_auth_token, name="api-auth-token"),
+    path("api/bias/", include("bias_app.api.urls")),
 ]

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from optionsengine.lib.money import MoneyParseError, to_decimal
+from optionsengine.lib.symbols import normalize_symbol as canonical_symbol
 
-SYMBOL_RE = re.compile(r"^[A-Z0-9.^/_-]{1,20}$")
 MAX_FUTURE_SKEW = timedelta(minutes=5)
 EPOCH_MS_THRESHOLD = 1e12  # below: epoch seconds; at or above: epoch milliseconds
 
@@ -154,8 +154,8 @@ def normalize_symbol(payload: dict) -> str:
     for key in ("symbol", "ticker", "meta.ticker"):
         value = _get(payload, key)
         if isinstance(value, str) and value.strip():
-            symbol = value.strip().upper().rsplit(":", 1)[-1].strip()
-            if not SYMBOL_RE.match(symbol):
+            symbol = canonical_symbol(value)
+            if symbol is None:
                 raise SignalRejected(
                     INVALID_PAYLOAD, [{"field": key, "message": "symbol must match ^[A-Z0-9.^/_-]{1,20}$"}]
                 )
