@@ -142,7 +142,7 @@ def main() -> int:
     pg_tps = float(re.search(r"tps = ([\d.]+)", pg_out).group(1))
     pg_p = re.search(r"latency average = ([\d.]+) ms", pg_out)
 
-    print(f"| measure | value |\n|---|---|")
+    print("| measure | value |\n|---|---|")
     print(f"| accepted webhooks/s (gunicorn {args.workers} sync workers, {args.connections} clients) | {web['rps']:.0f} |")
     print(f"| latency p50 / p99 | {web['p50']:.1f} ms / {web['p99']:.1f} ms |")
     print(f"| requests / non-2xx / accepted rows | {web['requests']} / {web['non2xx']} / {accepted} |")
