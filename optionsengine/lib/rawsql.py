@@ -38,19 +38,33 @@ def _prep(field, value):
 
 
 @cache
-def _insert_sql(model: type[Model], columns: tuple[str, ...], vendor: str) -> tuple[str, tuple]:
+def _insert_sql(
+    model: type[Model], columns: tuple[str, ...], vendor: str, conflict: tuple[str, ...] = (), update: tuple[str, ...] = ()
+) -> tuple[str, tuple]:
     meta = model._meta
     fields = tuple(meta.get_field(name) for name in columns)
     quote = connection.ops.quote_name
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
     )
+    if conflict:  # the same syntax on PostgreSQL and SQLite ≥ 3.24
+        sql += " ON CONFLICT ({}) DO UPDATE SET {}".format(
+            ", ".join(column(n) for n in conflict), ", ".join(f"{column(n)} = excluded.{column(n)}" for n in update)
+        )
     return sql, fields
 
 
-def insert_row(model: type[Model], values: dict) -> None:
-    """INSERT one row of `model`; `values` maps field names to Python values (all columns given)."""
-    sql, fields = _insert_sql(model, tuple(values), connection.vendor)
+def insert_row(model: type[Model], values: dict, *, conflict: tuple[str, ...] = (), update: tuple[str, ...] = ()) -> None:
+    """INSERT one row of `model`; `values` maps field names to Python values (all columns given).
+
+    With `conflict`/`update`: an upsert that overwrites `update` when a row with the same
+    `conflict` key exists (one statement, so it cannot race itself into a duplicate-key error).
+    """
+    sql, fields = _insert_sql(model, tuple(values), connection.vendor, conflict, update)
     params = [_prep(field, values[field.name]) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import orjson
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 
 from bias_app.services.ingest import ingest_bias_payload
 from optionsengine import marketdata
@@ -95,7 +96,17 @@ def _parse(raw_body: bytes) -> dict | None:
 def handle_webhook(request: WebhookRequest) -> WebhookResponse:
     req = _Request(request)
     try:
-        return _handle(req)
+        try:
+            return _handle(req)
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block:
+                raise
+            # A persistent connection that died between requests (database restart, failover):
+            # everything rolled back, so run the request once more on a fresh connection rather
+            # than lose the alert. A second failure is a genuine fault.
+            logger.warning("webhook request %s: database connection lost, retrying once", req.request_id)
+            connection.close()
+            return _handle(req)
     except Exception as exc:  # a genuine fault: audit it, answer 500 so TradingView retries
         logger.exception("webhook request %s failed", req.request_id)
         try:

@@ -245,3 +245,47 @@ def test_accepted_alert_with_a_price_re_anchors_the_simulated_market(post_webhoo
     assert PriceAnchor.objects.get(symbol="AAPL").price == Decimal("189.5000")
     post_webhook({**ALERT, "direction": "short", "price": 191})
     assert PriceAnchor.objects.get(symbol="AAPL").price == Decimal("191.0000")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_database_connection_is_retried_once_on_a_fresh_one(post_webhook, monkeypatch):
+    from django.db import OperationalError
+
+    from optionsengine.pipeline import ingest
+
+    real = ingest.record_signal_webhook
+    calls = []
+
+    def dies_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(**kwargs)
+
+    monkeypatch.setattr(ingest, "record_signal_webhook", dies_once)
+    response, body = post_webhook(ALERT)
+    assert response.status_code == 201 and len(calls) == 2
+    assert Signal.objects.count() == 1
+    assert only_event().status == "accepted"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_alert_after_a_database_restart_is_still_accepted_on_postgresql(post_webhook):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+    import psycopg
+
+    post_webhook(ALERT)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    with psycopg.connect(**params, autocommit=True) as admin:  # what a restart does to a pooled connection
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    response, _ = post_webhook({**ALERT, "direction": "short"})
+    assert response.status_code == 201
+    assert Signal.objects.count() == 2
