@@ -6,7 +6,6 @@ import json
 
 from django import forms
 from django.contrib import admin
-from django.utils.html import format_html
 
 from bias_app.engines.config import merge_config
 from bias_app.engines.staleness import with_staleness
@@ -14,23 +13,7 @@ from bias_app.models import BiasAdaptiveConfigHistory, BiasConfig, BiasStateCurr
 from bias_app.selectors import get_staleness_config
 from bias_app.services.config import save_bias_config
 from optionsengine.lib import clock
-
-
-def pretty_json(value) -> str:
-    return format_html('<pre style="white-space: pre-wrap; max-width: 80em">{}</pre>', json.dumps(value, indent=2, sort_keys=True))
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the pipeline: viewable, never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from optionsengine.lib.admin import ReadOnlyAdmin, pretty_json
 
 
 @admin.register(BiasStateCurrent)
