@@ -9,7 +9,7 @@ from signals_app.models import Signal, WebhookEvent
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "status", "symbol", "direction", "timeframe", "error_message", "is_test", "processing_time_ms")
-    list_filter = ("status", "kind", "is_test", "created_at")
+    list_filter = ("status", "kind", "is_test", "created_at", "symbol")
     search_fields = ("=event_id", "=request_id", "symbol", "test_session_id")
     date_hierarchy = "created_at"
     list_select_related = ("signal",)
@@ -26,7 +26,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 @admin.register(Signal)
 class SignalAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "symbol", "direction", "timeframe", "status", "rejection_reason", "processed", "is_test")
-    list_filter = ("status", "direction", "is_test", "processed", "created_at")
+    list_filter = ("status", "direction", "is_test", "processed", "created_at", "symbol")
     search_fields = ("=signal_id", "symbol", "rejection_reason", "test_session_id", "signal_hash")
     date_hierarchy = "created_at"
     paginator = EstimatedCountPaginator
