@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
@@ -18,6 +19,12 @@ logger = logging.getLogger(__name__)
 # config edit made in another process with a per-process cache) can serve an older value.
 STATE_TTL_SECONDS = 30
 CONFIG_TTL_SECONDS = 30
+
+
+def state_cache_enabled() -> bool:
+    """Cache states only in a cache every process shares (Redis). A per-process local cache would
+    let one worker act on a bias another worker has already replaced, for a whole TTL."""
+    return bool(settings.REDIS_URL)
 
 
 def state_key(symbol: str) -> str:
@@ -63,6 +70,8 @@ def publish_state(symbol: str, state: dict) -> None:
     Not atomic, but narrows the window in which a slower writer's older state could overwrite a
     newer one; the TTL bounds what remains.
     """
+    if not state_cache_enabled():
+        return
     key = state_key(symbol)
     cached = get(key)
     if isinstance(cached, dict) and cached.get("updatedAtMs", 0) > state["updatedAtMs"]:

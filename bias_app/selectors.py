@@ -61,14 +61,17 @@ def get_entry_gate_config() -> EntryGateConfig:
 
 
 def _stored_state(symbol: str) -> dict | None:
-    cached = cache.get(cache.state_key(symbol))
-    if isinstance(cached, dict) and "updatedAtMs" in cached:
-        return cached
+    use_cache = cache.state_cache_enabled()
+    if use_cache:
+        cached = cache.get(cache.state_key(symbol))
+        if isinstance(cached, dict) and "updatedAtMs" in cached:
+            return cached
     state = BiasStateCurrent.objects.filter(symbol=symbol).values_list("state_json", flat=True).first()
     if not state:  # no row, or a row created by a transaction that has not finished its first event
         return None
-    # add, not set: a writer's newer on-commit value must win over this possibly older read.
-    cache.add(cache.state_key(symbol), state, cache.STATE_TTL_SECONDS)
+    if use_cache:
+        # add, not set: a writer's newer on-commit value must win over this possibly older read.
+        cache.add(cache.state_key(symbol), state, cache.STATE_TTL_SECONDS)
     return state
 
 

@@ -43,6 +43,17 @@ def _choice(name: str, default: str, allowed: set[str]) -> str:
     return value
 
 
+def _float(name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.str(name, default="")
+    try:
+        value = float(raw) if raw.strip() else default
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be a number") from exc
+    if value <= minimum:
+        raise ImproperlyConfigured(f"{name}={value} must be > {minimum}")
+    return value
+
+
 def _int(name: str, default: int, minimum: int = 0) -> int:
     try:
         value = env.int(name, default=default)
@@ -74,6 +85,8 @@ if not SECRET_KEY:
     SECRET_KEY = _embedded_secret_key()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if EMBEDDED or DEBUG else [])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required in scaled mode, e.g. ALLOWED_HOSTS=hooks.example.com")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -218,8 +231,8 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 USE_I18N = False
 MARKET_TIME_ZONE = "America/New_York"
-try:
-    OPTIONSENGINE_NOW = parse_frozen_now(env.str("OPTIONSENGINE_NOW", default=""))
+try:  # parsed here only to fail at start-up on a bad value; clock.now() reads the variable itself
+    parse_frozen_now(env.str("OPTIONSENGINE_NOW", default=""))
 except ClockConfigError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 
@@ -254,8 +267,10 @@ if _unknown or not MARKET_DATA_PROVIDERS:
         f"{sorted(MARKET_DATA_PROVIDER_NAMES)}"
     )
 MARKET_DATA_FIXTURE = env.str("MARKET_DATA_FIXTURE", default="")
-if "fixture" in MARKET_DATA_PROVIDERS and not MARKET_DATA_FIXTURE:
-    raise ImproperlyConfigured("MARKET_DATA_PROVIDERS includes fixture: set MARKET_DATA_FIXTURE=<file.json>")
+if "fixture" in MARKET_DATA_PROVIDERS and not Path(MARKET_DATA_FIXTURE).is_file():
+    raise ImproperlyConfigured(
+        f"MARKET_DATA_PROVIDERS includes fixture: set MARKET_DATA_FIXTURE to an existing JSON file (got {MARKET_DATA_FIXTURE!r})"
+    )
 SIMULATED_MARKET_SEED = _int("SIMULATED_MARKET_SEED", 7)
 ALPACA_API_KEY = env.str("ALPACA_API_KEY", default="")
 ALPACA_SECRET_KEY = env.str("ALPACA_SECRET_KEY", default="")
@@ -272,7 +287,7 @@ for _provider in MARKET_DATA_PROVIDERS:
     for _key in _PROVIDER_KEYS.get(_provider, ()):
         if not globals()[_key]:
             raise ImproperlyConfigured(f"MARKET_DATA_PROVIDERS includes {_provider}: set {_key}")
-MARKET_DATA_TIMEOUT_SECONDS = env.float("MARKET_DATA_TIMEOUT_SECONDS", default=5.0)
+MARKET_DATA_TIMEOUT_SECONDS = _float("MARKET_DATA_TIMEOUT_SECONDS", 5.0)
 ALPACA_DATA_FEED = env.str("ALPACA_DATA_FEED", default="iex")  # iex (free) or sip
 ALPACA_OPTIONS_FEED = env.str("ALPACA_OPTIONS_FEED", default="indicative")  # indicative (free) or opra
 MARKETDATA_BASE_URL = env.str("MARKETDATA_BASE_URL", default="") or None  # None: the provider's default
@@ -287,9 +302,12 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": _choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})},
     "loggers": {
         "django_q": {"level": "WARNING"},
+        # httpx logs every request URL at INFO, and some providers take their key in the query.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
         # runserver's request lines go through here; route them via the redacting handler
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

@@ -6,6 +6,7 @@ Still honours DATABASE_URL / REDIS_URL so CI runs the same suite on PostgreSQL +
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.pop("OPTIONSENGINE_NOW", None)  # tests control the clock themselves
 
 from optionsengine.settings import *  # noqa: E402,F403

@@ -9,10 +9,9 @@ from signals_app.models import Signal, WebhookEvent
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "status", "symbol", "direction", "timeframe", "error_message", "is_test", "processing_time_ms")
-    list_filter = ("status", "kind", "is_test", "created_at", "symbol")
+    list_filter = ("status", "kind", "is_test", "created_at")  # symbol: use search (no index to scan)
     search_fields = ("=event_id", "=request_id", "symbol", "test_session_id")
     date_hierarchy = "created_at"
-    list_select_related = ("signal",)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     exclude = ("raw_payload",)

@@ -117,3 +117,9 @@ def test_experiment_split_percentage_is_a_percentage():
     with pytest.raises(IntegrityError), transaction.atomic():
         Experiment.objects.create(signal=signal, variant="A", assignment_hash="h", split_percentage=Decimal("100.5"),
                                   created_at=timezone.now(), experiment_id=uuid.uuid4())
+
+
+def test_seeded_bias_config_equals_the_code_defaults():
+    from bias_app.defaults import BIAS_CONFIG_DEFAULTS
+
+    assert {c.config_key: c.config_json for c in BiasConfig.objects.all()} == BIAS_CONFIG_DEFAULTS

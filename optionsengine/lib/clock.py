@@ -11,9 +11,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-MARKET_TZ = ZoneInfo("America/New_York")
+from optionsengine.lib.market_calendar import MARKET_TZ
 
 _override: datetime | None = None
 

@@ -1,11 +1,12 @@
-"""Keep the webhook secret out of log lines: access logs print `?token=<secret>` otherwise."""
+"""Keep secrets out of log lines: access logs print `?token=<secret>`, and HTTP client logs
+print provider keys sent as query parameters (`apikey=`, `apiKey=`)."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-_TOKEN_RE = re.compile(r"([?&](?:token|secret|passphrase)=)[^&\s\"']*", re.IGNORECASE)
+_TOKEN_RE = re.compile(r"([?&](?:token|secret|passphrase|apikey|api_key|key)=)[^&\s\"']*", re.IGNORECASE)
 
 
 def scrub(text: str) -> str:

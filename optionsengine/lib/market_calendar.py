@@ -11,8 +11,9 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from optionsengine.lib.clock import MARKET_TZ
+MARKET_TZ = ZoneInfo("America/New_York")  # the one market time zone; clock.py imports it from here
 
 PRE_OPEN = time(4, 0)
 REGULAR_OPEN = time(9, 30)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from optionsengine.lib import market_calendar
-from optionsengine.lib.clock import MARKET_TZ
+from optionsengine.lib.market_calendar import MARKET_TZ
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
 _FRIDAY = 4

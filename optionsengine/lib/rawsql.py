@@ -39,7 +39,8 @@ def _prep(field, value):
 
 @cache
 def _insert_sql(
-    model: type[Model], columns: tuple[str, ...], vendor: str, conflict: tuple[str, ...] = (), update: tuple[str, ...] = ()
+    model: type[Model], columns: tuple[str, ...], vendor: str, conflict: tuple[str, ...] = (),
+    update: tuple[str, ...] = (), newer: str | None = None,
 ) -> tuple[str, tuple]:
     meta = model._meta
     fields = tuple(meta.get_field(name) for name in columns)
@@ -55,16 +56,21 @@ def _insert_sql(
         sql += " ON CONFLICT ({}) DO UPDATE SET {}".format(
             ", ".join(column(n) for n in conflict), ", ".join(f"{column(n)} = excluded.{column(n)}" for n in update)
         )
+        if newer:  # only a row at least as new as the stored one overwrites it
+            sql += f" WHERE excluded.{column(newer)} >= {quote(meta.db_table)}.{column(newer)}"
     return sql, fields
 
 
-def insert_row(model: type[Model], values: dict, *, conflict: tuple[str, ...] = (), update: tuple[str, ...] = ()) -> None:
+def insert_row(
+    model: type[Model], values: dict, *, conflict: tuple[str, ...] = (), update: tuple[str, ...] = (), newer: str | None = None
+) -> None:
     """INSERT one row of `model`; `values` maps field names to Python values (all columns given).
 
     With `conflict`/`update`: an upsert that overwrites `update` when a row with the same
-    `conflict` key exists (one statement, so it cannot race itself into a duplicate-key error).
+    `conflict` key exists (one statement, so it cannot race itself into a duplicate-key error);
+    with `newer`, only when the new row's `newer` field is not older than the stored one.
     """
-    sql, fields = _insert_sql(model, tuple(values), connection.vendor, conflict, update)
+    sql, fields = _insert_sql(model, tuple(values), connection.vendor, conflict, update, newer)
     params = [_prep(field, values[field.name]) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

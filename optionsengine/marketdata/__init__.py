@@ -70,9 +70,10 @@ def record_observed_price(symbol: str, price: Decimal, at: datetime) -> bool:
     if "simulated" not in settings.MARKET_DATA_PROVIDERS:
         return False
     try:
-        check_underlying_price(symbol, price)
-    except InvalidDataError as exc:
-        logger.warning("not re-anchoring %s: %s", symbol, exc)
+        rounded = money.price(price)  # validate what would be stored, not what was sent
+        check_underlying_price(symbol, rounded)
+    except (InvalidDataError, ArithmeticError) as exc:
+        logger.warning("not re-anchoring %s to %s: %s", symbol, price, exc)
         return False
-    DatabaseAnchors().set(Anchor(symbol, money.price(price), at))
+    DatabaseAnchors().set(Anchor(symbol, rounded, at))
     return True

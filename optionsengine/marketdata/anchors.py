@@ -61,5 +61,5 @@ class DatabaseAnchors:
         insert_row(
             PriceAnchor,
             {"symbol": anchor.symbol, "price": anchor.price, "anchored_at": anchor.anchored_at},
-            conflict=("symbol",), update=("price", "anchored_at"),
+            conflict=("symbol",), update=("price", "anchored_at"), newer="anchored_at",
         )

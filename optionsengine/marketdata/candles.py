@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from optionsengine.lib import market_calendar
-from optionsengine.lib.clock import MARKET_TZ
+from optionsengine.lib.market_calendar import MARKET_TZ
 from optionsengine.marketdata.types import TIMEFRAME_MINUTES, Candle
 
 

@@ -10,8 +10,9 @@ fetched at most 120 s ago (returned with `stale=True`); otherwise `MarketDataUna
 counted as a bad response.
 
 Cache freshness and last-known age are measured on the service clock (`clock.now`), so a replay
-on a simulated clock never reads an answer from another simulated moment. No database access
-happens here; callers fetch market data before opening a transaction.
+on a simulated clock never reads an answer from another simulated moment. The only database
+read is the simulated provider's price anchor (one indexed row); callers still fetch market data
+before opening a transaction, never inside one.
 """
 
 from __future__ import annotations

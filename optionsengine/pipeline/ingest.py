@@ -59,7 +59,9 @@ class _Request:
         self.event_id = uuid.uuid4()
         self.received_at: datetime = clock.now()
         self.started = request.started if request.started is not None else time.perf_counter()
-        self.kind: str = WebhookEvent.Kind.SIGNAL  # refined once the body is parsed and routed
+        # Refined once the body is parsed and routed; the bias-only endpoint never takes signals.
+        self.kind: str = wp.KIND_BIAS_V3 if request.endpoint == ENDPOINT_MTF_BIAS else wp.KIND_SIGNAL
+        self.audit_copy: dict | None = None  # kept so even a fault's audit row shows the request
 
     def elapsed_ms(self) -> int:
         return int((time.perf_counter() - self.started) * 1000)
@@ -110,7 +112,10 @@ def handle_webhook(request: WebhookRequest) -> WebhookResponse:
     except Exception as exc:  # a genuine fault: audit it, answer 500 so TradingView retries
         logger.exception("webhook request %s failed", req.request_id)
         try:
-            req.audit_alone(kind=req.kind, status=Status.ERROR, error_message=f"{type(exc).__name__}: {exc}"[:500], raw_payload=None)
+            req.audit_alone(
+                kind=req.kind, status=Status.ERROR, error_message=f"{type(exc).__name__}: {exc}"[:500],
+                raw_payload=req.audit_copy,
+            )
         except Exception:
             logger.exception("could not audit failed webhook request %s", req.request_id)
         return WebhookResponse(
@@ -124,23 +129,30 @@ def _handle(req: _Request) -> WebhookResponse:
     max_audit = settings.WEBHOOK_AUDIT_MAX_PAYLOAD_BYTES
     if request.too_large:
         req.audit_alone(
-            kind=WebhookEvent.Kind.SIGNAL, status=Status.INVALID_PAYLOAD, error_message="Payload too large",
+            kind=req.kind, status=Status.INVALID_PAYLOAD, error_message="Payload too large",
             raw_payload={"_too_large": True, "_limit_bytes": settings.WEBHOOK_MAX_BODY_BYTES},
         )
         return _rejected(req, 413, "Payload too large")
     payload = _parse(request.raw_body)
     if payload is None:
         req.audit_alone(
-            kind=WebhookEvent.Kind.SIGNAL, status=Status.INVALID_PAYLOAD, error_message="Invalid JSON",
+            kind=req.kind, status=Status.INVALID_PAYLOAD, error_message="Invalid JSON",
             raw_payload=wp.audit_payload(None, request.raw_body, secret=secret, max_bytes=max_audit),
         )
         return _rejected(req, 400, "Invalid JSON")
     kind = wp.classify_bias_payload(payload) if request.endpoint == ENDPOINT_MTF_BIAS else wp.classify_payload(payload)
     req.kind = kind
     audit_copy = wp.audit_payload(payload, request.raw_body, secret=secret, max_bytes=max_audit)
+    has_nul = b"\\u0000" in request.raw_body and wp.contains_nul(payload)  # cheap test first
+    req.audit_copy = wp.without_nul(audit_copy) if has_nul else audit_copy
+    audit_copy = req.audit_copy
     if not wp.is_authentic(secret=secret, raw_body=request.raw_body, payload=payload, signature=request.signature, token=request.token):
         req.audit_alone(kind=kind, status=Status.INVALID_SIGNATURE, error_message="Invalid signature", raw_payload=audit_copy)
         return _rejected(req, 401, "Invalid signature")
+    if has_nul:
+        req.audit_alone(kind=kind, status=Status.INVALID_PAYLOAD, error_message="Invalid payload", raw_payload=audit_copy)
+        return _rejected(req, 400 if kind == wp.KIND_SIGNAL else 422, "Invalid payload",
+                         [{"field": "(body)", "message": "NUL characters (\\u0000) are not allowed"}])
     if kind == wp.KIND_SIGNAL:
         return _handle_signal(req, payload, audit_copy, secret)
     return _handle_bias(req, payload, kind, audit_copy, secret)

@@ -28,6 +28,10 @@ DIRECTION_ALIASES = (
 LONG_WORDS = {"long", "bull", "bullish", "up", "buy", "call", "markup", "breakout"}
 SHORT_WORDS = {"short", "bear", "bearish", "down", "sell", "put", "markdown", "breakdown"}
 NUMERIC_FIELDS = ("price", "strike", "confidence", "score")
+PRICE_FIELDS = ("price", "strike")  # must be > 0 and fit the price columns (numeric(14,4))
+MAX_PRICE = 10**9
+MAX_ABS_NUMBER = 10**9
+MAX_TIMEFRAME_COUNT = 99_999  # keeps the canonical string short enough for its column
 STRING_FIELDS = ("symbol", "ticker", "direction", "side", "trend", "bias", "action", "order_action", "pattern", "session")
 OBJECT_FIELDS = ("meta", "metadata", "indicators", "regime_context", "execution_guidance", "strategy", "event", "market", "candle")
 TEXT_ID_MAX = 128
@@ -100,9 +104,14 @@ def check_types(payload: dict) -> list[dict]:
     for key in NUMERIC_FIELDS:
         if payload.get(key) is not None:
             try:
-                to_decimal(payload[key])
+                number = to_decimal(payload[key])
             except MoneyParseError:
                 bad(key, "must be a number")
+                continue
+            if key in PRICE_FIELDS and not 0 < number < MAX_PRICE:
+                bad(key, f"must be greater than 0 and less than {MAX_PRICE}")
+            elif abs(number) >= MAX_ABS_NUMBER:
+                bad(key, f"must be between -{MAX_ABS_NUMBER} and {MAX_ABS_NUMBER}")
     for key in TIMEFRAME_KEYS:
         value = _get(payload, key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, str | int | float)):
@@ -174,7 +183,7 @@ _TIMEFRAME_RE = re.compile(r"^(\d*)\s*([A-Za-z]*)$")
 
 
 def _minutes_to_canonical(minutes: int) -> str:
-    if minutes <= 0:
+    if not 0 < minutes <= MAX_TIMEFRAME_COUNT:
         raise SignalRejected(INVALID_TIMEFRAME)
     if minutes >= 60 and minutes % 60 == 0:
         return f"{minutes // 60}h"
@@ -184,7 +193,7 @@ def _minutes_to_canonical(minutes: int) -> str:
 def canonical_timeframe(raw: str | int | float) -> str:
     """One canonical form per interval so dedup and setup types agree (`60` → `1h`, `M` → `1mo`)."""
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        if not math.isfinite(raw):
+        if not math.isfinite(raw) or abs(raw) > MAX_TIMEFRAME_COUNT:
             raise SignalRejected(INVALID_TIMEFRAME)
         return _minutes_to_canonical(round(raw))
     text = str(raw).split(",", 1)[0].strip()
@@ -199,7 +208,7 @@ def canonical_timeframe(raw: str | int | float) -> str:
         return _minutes_to_canonical(count)
     # TradingView writes months as upper-case M ("M", "1M"); lower-case "1m" is one minute.
     unit = "mo" if unit_text == "M" else _UNIT_WORDS.get(unit_text.lower())
-    if unit is None or count <= 0:
+    if unit is None or not 0 < count <= MAX_TIMEFRAME_COUNT:
         raise SignalRejected(INVALID_TIMEFRAME)
     if unit == "m":
         return _minutes_to_canonical(count)

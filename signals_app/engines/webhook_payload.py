@@ -27,7 +27,8 @@ def classify_payload(payload: dict) -> str:
             key in payload for key in V3_SHAPE_KEYS
         ):
             return KIND_BIAS_V3
-    if "event_id_raw" in payload and "mtf" in payload and payload.get("event_type") in LEGACY_EVENT_TYPES:
+    event_type = payload.get("event_type")
+    if "event_id_raw" in payload and "mtf" in payload and isinstance(event_type, str) and event_type in LEGACY_EVENT_TYPES:
         return KIND_BIAS_LEGACY
     return KIND_SIGNAL
 
@@ -69,6 +70,28 @@ def is_authentic(*, secret: str, raw_body: bytes, payload: dict | None, signatur
     return ok
 
 
+def contains_nul(value) -> bool:
+    """PostgreSQL cannot store U+0000 in jsonb or text; such a body is refused, not a 500."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(item) for item in value)
+    return False
+
+
+def without_nul(value):
+    """A storable copy for the audit row: U+0000 replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
+
+
 def _scrub(value, secret: str):
     """Blank the secret wherever it appears (a user may paste it into a free-text field too)."""
     if isinstance(value, str):
@@ -106,7 +129,7 @@ def audit_payload(payload: dict | None, raw_body: bytes, *, secret: str, max_byt
         text = raw_body.decode("utf-8", errors="replace")
         if secret:
             text = text.replace(secret, REDACTED)
-        return {"_invalid_json": True, "_preview": _preview(text)}
+        return {"_invalid_json": True, "_preview": without_nul(_preview(text))}
     redacted = redact_secrets(payload, secret)
     encoded = orjson.dumps(redacted)
     if len(encoded) <= max_bytes:

@@ -50,3 +50,9 @@ def any_cache(request, settings):
     """Run a test once per cache situation: working local cache, Redis stopped, cache raising."""
     settings.CACHES = {"default": CACHE_BACKENDS[request.param]}
     yield request.param
+
+
+@pytest.fixture
+def shared_state_cache(settings):
+    """Behave as if a cache shared by every process (Redis) were configured: states are cached."""
+    settings.REDIS_URL = settings.REDIS_URL or "redis://shared-cache-for-this-test"

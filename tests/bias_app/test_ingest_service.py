@@ -160,7 +160,7 @@ def test_a_lost_insert_race_on_the_event_id_is_answered_duplicate_and_rolled_bac
     assert BiasStateHistory.objects.count() == 1
 
 
-def test_the_accepted_state_is_cached_only_after_commit(django_capture_on_commit_callbacks):
+def test_the_accepted_state_is_cached_only_after_commit(shared_state_cache, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         ingest(v3_payload())
     assert bias_cache.get(bias_cache.state_key("SPY")) is None
@@ -169,10 +169,21 @@ def test_the_accepted_state_is_cached_only_after_commit(django_capture_on_commit
     assert bias_cache.get(bias_cache.state_key("SPY"))["updatedAtMs"] == BASE_TS_MS
 
 
-def test_an_older_state_never_overwrites_a_newer_cached_one():
+def test_an_older_state_never_overwrites_a_newer_cached_one(shared_state_cache):
     bias_cache.set(bias_cache.state_key("SPY"), {"updatedAtMs": BASE_TS_MS + 1}, 30)
     bias_cache.publish_state("SPY", {"updatedAtMs": BASE_TS_MS})
     assert bias_cache.get(bias_cache.state_key("SPY")) == {"updatedAtMs": BASE_TS_MS + 1}
+
+
+def test_without_a_shared_cache_every_read_sees_the_latest_committed_state(settings, django_capture_on_commit_callbacks):
+    settings.REDIS_URL = ""  # embedded mode: each process has its own local cache
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(v3_payload())
+    assert get_bias_state("SPY", now=NOW)["updatedAtMs"] == BASE_TS_MS
+    assert bias_cache.get(bias_cache.state_key("SPY")) is None  # nothing a sibling process could serve stale
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(v3_payload(ts_ms=BASE_TS_MS + 60_000))
+    assert get_bias_state("SPY", now=NOW + timedelta(minutes=1))["updatedAtMs"] == BASE_TS_MS + 60_000
 
 
 def test_reads_come_from_the_database_whatever_the_cache_does(any_cache, django_capture_on_commit_callbacks):

@@ -8,7 +8,7 @@ import pytest
 
 from bias_app.engines.config import StalenessConfig
 from bias_app.engines.staleness import compute_staleness, now_ms, with_staleness
-from optionsengine.lib.clock import MARKET_TZ
+from optionsengine.lib.market_calendar import MARKET_TZ
 
 DEFAULTS = StalenessConfig.defaults()  # 10 min in regular hours, 60 min otherwise
 MS = timedelta(milliseconds=1)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from optionsengine.lib import market_calendar as cal
-from optionsengine.lib.clock import MARKET_TZ
+from optionsengine.lib.market_calendar import MARKET_TZ
 from optionsengine.lib.market_calendar import Session
 
 NYSE_2026 = {

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from optionsengine.lib import market_calendar
-from optionsengine.lib.clock import MARKET_TZ
+from optionsengine.lib.market_calendar import MARKET_TZ
 from optionsengine.lib.option_contracts import (
     OptionRight,
     choose_expiration,

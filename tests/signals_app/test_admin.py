@@ -25,7 +25,7 @@ def one_alert(client):
 
 
 def test_changelists_render_with_filters(staff_client, one_alert):
-    for url in ["/admin/signals_app/signal/?status__exact=pending&is_test__exact=0&symbol=SPY", "/admin/signals_app/webhookevent/?status__exact=accepted&symbol=SPY"]:
+    for url in ["/admin/signals_app/signal/?status__exact=pending&is_test__exact=0&symbol=SPY", "/admin/signals_app/webhookevent/?status__exact=accepted&q=SPY"]:
         response = staff_client.get(url)
         assert response.status_code == 200
         assert b"SPY" in response.content

@@ -42,3 +42,15 @@ def test_duplicate_webhook_runs_a_fixed_number_of_queries(client):
     with CaptureQueriesContext(connection) as queries:
         assert post(client, {"ticker": "SPY", "interval": "5", "direction": "long"}).status_code == 200
     assert len(statements(queries)) == EXPECTED_DUPLICATE[connection.vendor]
+
+
+# An alert carrying `price` also re-anchors the simulated market (the default chain): one upsert more.
+EXPECTED_WITH_PRICE = {"postgresql": 3, "sqlite": 4}
+
+
+def test_accepted_webhook_with_a_price_runs_a_fixed_number_of_queries(client):
+    for n in range(10):
+        post(client, {"ticker": f"P{n}", "interval": "5", "direction": "long", "price": "100.5"})
+    with CaptureQueriesContext(connection) as queries:
+        assert post(client, {"ticker": "SPY", "interval": "5", "direction": "long", "price": "601.25"}).status_code == 201
+    assert len(statements(queries)) == EXPECTED_WITH_PRICE[connection.vendor]

@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         base = f"http://{options['host']}:{options['port']}"
-        alert = {"ticker": "SPY", "interval": "5", "direction": "long", "price": 601.25, "timenow": "2026-03-13T14:30:00Z"}
+        alert = {"ticker": "SPY", "interval": "5", "direction": "long", "price": 601.25, "timestamp": "2026-03-13T14:30:00Z"}
         if settings.WEBHOOK_SECRET:
             alert["secret"] = "<your WEBHOOK_SECRET>"
         auth = "on (send the secret in the body, ?token= or X-Webhook-Signature)" if settings.WEBHOOK_SECRET else "off (set WEBHOOK_SECRET to require it)"

@@ -35,7 +35,10 @@ class TwelveDataProvider(HttpProvider):
         if isinstance(body, dict) and body.get("status") == "error":
             code = body.get("code")
             message = f"twelvedata {code}: {self.error_message(body)}"
-            return error_for_status(code, message) if isinstance(code, int) else BadResponseError(message)
+            if isinstance(code, int):
+                return error_for_status(code, message)
+            # No usable code in the body: the HTTP status still tells transient (5xx) from not.
+            return error_for_status(status, message) if status >= 400 else BadResponseError(message)
         return super().error_from_body(status, body)
 
     def stock_quote(self, symbol: str, now: datetime) -> StockQuote:

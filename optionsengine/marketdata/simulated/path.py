@@ -18,7 +18,7 @@ import math
 from datetime import date, datetime
 from functools import lru_cache
 
-from optionsengine.lib.clock import MARKET_TZ
+from optionsengine.lib.market_calendar import MARKET_TZ
 
 UNITS_PER_DAY = 420
 _NIGHT_BEFORE_OPEN = 20  # units between midnight and 09:30
