@@ -154,7 +154,7 @@ def _core_v1(p: dict) -> dict:
             "vwap": {"enabled": True, "value": vwap["value"], "position": _V1_VWAP[vwap["position"]], "distAtr": None},
             "orb": {
                 "enabled": True, "windowMin": None, "high": orb["high"], "low": orb["low"],
-                "mid": (orb["high"] + orb["low"]) / 2, "state": _V1_ORB[orb["state"]], "ageMin": None,
+                "mid": round((orb["high"] + orb["low"]) / 2, 4), "state": _V1_ORB[orb["state"]], "ageMin": None,
             },
             "swings": dict.fromkeys(
                 ("h1LastPivotHigh", "h1LastPivotLow", "m15LastPivotHigh", "m15LastPivotLow", "distToResAtr", "distToSupAtr")
