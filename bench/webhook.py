@@ -5,7 +5,8 @@
 Needs `wrk` (Debian: apt-get install wrk) and `pgbench` (PostgreSQL client). Uses its own database
 (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/optionsengine_bench), created and
 migrated here, so it never touches real data. Steps:
-  1. gunicorn (sync workers, persistent DB connections) serves the real /webhook;
+  1. gunicorn (gthread workers keeping client connections alive, as behind a reverse proxy;
+     persistent DB connections) serves the real /webhook;
   2. wrk posts the 1.7 KB TradingView alert in bench/tradingview_alert.json, each request with a
      new symbol so every alert is accepted (the duplicate path is cheaper);
   3. pgbench runs the same SQL the endpoint runs (lock, duplicate check, two inserts) with the
@@ -89,7 +90,8 @@ def parse_wrk(output: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="gthread", help="gthread (keep-alive, the default) or sync")
     parser.add_argument("--connections", type=int, default=16, help="concurrent clients (wrk and pgbench)")
     parser.add_argument("--duration", type=int, default=20, help="seconds per measurement")
     parser.add_argument("--port", type=int, default=8765)
@@ -102,7 +104,7 @@ def main() -> int:
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     ensure_database(db_url)
     env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench", "DEBUG": "false", "CONN_MAX_AGE": "600",
-           "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "127.0.0.1", "GUNICORN_WORKERS": str(args.workers), "GUNICORN_ACCESS_LOG": "",
+           "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "127.0.0.1", "GUNICORN_WORKERS": str(args.workers), "GUNICORN_WORKER_CLASS": args.worker_class, "GUNICORN_ACCESS_LOG": "",
            "GUNICORN_BIND": f"127.0.0.1:{args.port}"}
     env.pop("REDIS_URL", None)
     env.pop("WEBHOOK_SECRET", None)
@@ -149,7 +151,7 @@ def main() -> int:
 
     print("| measure | value |\n|---|---|")
     providers = os.environ.get("MARKET_DATA_PROVIDERS", "simulated")
-    print(f"| accepted webhooks/s (gunicorn {args.workers} sync workers, {args.connections} clients, {providers}; median of {len(runs)}) | {web['rps']:.0f} |")
+    print(f"| accepted webhooks/s (gunicorn {args.workers} {args.worker_class} workers, {args.connections} clients, {providers}; median of {len(runs)}) | {web['rps']:.0f} |")
     print(f"| latency p50 / p99 | {web['p50']:.1f} ms / {web['p99']:.1f} ms |")
     all_runs = ", ".join(f"{r['rps']:.0f} ({r['p99']:.0f})" for r in runs)
     print(f"| all runs, accepted/s (p99 ms) | {all_runs} |")
