@@ -39,3 +39,15 @@ def pytest_sessionfinish(session, exitstatus):
     if name and str(name).endswith(f"test-{os.getpid()}.sqlite3"):
         for path in glob.glob(f"{name}*"):
             os.remove(path)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres` tests prove PostgreSQL-only locking: skip them on SQLite."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

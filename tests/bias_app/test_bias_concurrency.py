@@ -6,7 +6,7 @@ import random
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from bias_app.models import BiasStateCurrent, BiasStateHistory
 from bias_app.services.ingest import ingest_bias_payload
@@ -71,8 +71,6 @@ def assert_newest_current_and_every_event_once(payloads: list[dict], statuses: l
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_updates_for_one_symbol_end_with_the_newest_state_on_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
     payloads = shuffled_updates(seed=3)
     statuses = send_concurrently(payloads)
     assert_newest_current_and_every_event_once(payloads, statuses)
