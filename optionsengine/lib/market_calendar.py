@@ -170,23 +170,22 @@ def previous_trading_day(day: date) -> date:
     return candidate
 
 
-def next_open(now: datetime) -> datetime:
-    """The first regular-session open at or after `now` (mid-session: tomorrow's open)."""
+def _next_session_edge(now: datetime, edge: int) -> datetime:
+    """The first regular-session open (edge 0) or close (edge 1) at or after `now`."""
     day = market_date(now)
     session = regular_session(day)
-    if session is not None and session[0] >= now:
-        return session[0]
-    opens_at = regular_session(next_trading_day(day))
-    assert opens_at is not None
-    return opens_at[0]
+    if session is not None and session[edge] >= now:
+        return session[edge]
+    following = regular_session(next_trading_day(day))
+    assert following is not None
+    return following[edge]
+
+
+def next_open(now: datetime) -> datetime:
+    """The first regular-session open at or after `now` (mid-session: tomorrow's open)."""
+    return _next_session_edge(now, 0)
 
 
 def next_close(now: datetime) -> datetime:
     """The first regular-session close at or after `now` (mid-session: today's close)."""
-    day = market_date(now)
-    session = regular_session(day)
-    if session is not None and session[1] >= now:
-        return session[1]
-    closes_at = regular_session(next_trading_day(day))
-    assert closes_at is not None
-    return closes_at[1]
+    return _next_session_edge(now, 1)
