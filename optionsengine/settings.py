@@ -257,6 +257,47 @@ if APP_MODE == "LIVE":
 if APP_MODE not in {"PAPER", "SHADOW"}:
     raise ImproperlyConfigured(f"APP_MODE={APP_MODE!r} must be PAPER or SHADOW")
 
+# --- Orchestrator (SPEC §6) -----------------------------------------------------------------
+def _percent(name: str, default: float) -> float:
+    raw = env.str(name, default="")
+    try:
+        value = float(raw) if raw.strip() else default
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be a number from 0 to 100") from exc
+    if not 0 <= value <= 100:
+        raise ImproperlyConfigured(f"{name}={value} must be a percentage from 0 to 100")
+    return value
+
+
+ENABLE_ORCHESTRATOR = _bool("ENABLE_ORCHESTRATOR", True)  # false: the seed's simple processor
+E2E_TEST_MODE = _bool("E2E_TEST_MODE", False)  # every signal is test traffic; tuner dry-runs only
+INSTANCE_ID = env.str("INSTANCE_ID", default="") or f"{__import__('socket').gethostname()}"
+ORCHESTRATOR_BATCH_SIZE = _int("ORCHESTRATOR_BATCH_SIZE", 20, minimum=1)
+ORCHESTRATOR_SIGNAL_TIMEOUT_MS = _int("ORCHESTRATOR_SIGNAL_TIMEOUT_MS", 30_000, minimum=1_000)
+ORCHESTRATOR_RETRY_DELAY_MS = _int("ORCHESTRATOR_RETRY_DELAY_MS", 60_000, minimum=1_000)
+ORCHESTRATOR_MAX_ATTEMPTS = _int("ORCHESTRATOR_MAX_ATTEMPTS", 3, minimum=1)
+LOCK_STALENESS_MINUTES = _int("LOCK_STALENESS_MINUTES", 5, minimum=1)
+SIGNAL_MAX_AGE_MINUTES = _int("SIGNAL_MAX_AGE_MINUTES", 30, minimum=1)
+MARKET_CLOSED_BEHAVIOR = _choice("MARKET_CLOSED_BEHAVIOR", "queue", {"queue", "reject", "decision_only"})
+RISK_DEFER_SECONDS = _int("RISK_DEFER_SECONDS", 60, minimum=1)
+ENTRY_WAIT_DELAY_SECONDS = _int("ENTRY_WAIT_DELAY_SECONDS", 300, minimum=1)
+ENTRY_WAIT_MAX_ATTEMPTS = _int("ENTRY_WAIT_MAX_ATTEMPTS", 3, minimum=1)
+AB_SPLIT_PERCENTAGE = _percent("AB_SPLIT_PERCENTAGE", 0)  # % of signals routed to Engine B
+MAX_CONTRACTS_PER_TRADE = _int("MAX_CONTRACTS_PER_TRADE", 10, minimum=1)
+CONFLUENCE_MIN_THRESHOLD = _percent("CONFLUENCE_MIN_THRESHOLD", 50)
+ENABLE_CONFLUENCE_GATE = _bool("ENABLE_CONFLUENCE_GATE", True)
+ENABLE_PORTFOLIO_GUARD = _bool("ENABLE_PORTFOLIO_GUARD", True)
+
+# --- Orders, fills, exits (SPEC §7–§11) -------------------------------------------------------
+ORDER_CREATE_MAX_ATTEMPTS = _int("ORDER_CREATE_MAX_ATTEMPTS", 3, minimum=1)
+ENABLE_SAME_STRIKE_COOLDOWN = _bool("ENABLE_SAME_STRIKE_COOLDOWN", True)
+COOLDOWN_MINUTES_SAME_STRIKE = _int("COOLDOWN_MINUTES_SAME_STRIKE", 15)
+ORDER_EXPIRATION_MINUTES = _int("ORDER_EXPIRATION_MINUTES", 30, minimum=1)
+PAPER_SLIPPAGE_FRACTION = _float("PAPER_SLIPPAGE_FRACTION", 0.25, minimum=-0.000001)
+if PAPER_SLIPPAGE_FRACTION > 1:
+    raise ImproperlyConfigured(f"PAPER_SLIPPAGE_FRACTION={PAPER_SLIPPAGE_FRACTION} must be between 0 and 1")
+EMERGENCY_RISK_OFF = _bool("EMERGENCY_RISK_OFF", False)
+
 # --- Market data (SPEC §5) ------------------------------------------------------------------
 MARKET_DATA_PROVIDER_NAMES = {"simulated", "fixture", "alpaca", "twelvedata", "marketdata", "polygon"}
 MARKET_DATA_PROVIDERS = [p.strip().lower() for p in env.list("MARKET_DATA_PROVIDERS", default=["simulated"]) if p.strip()]
