@@ -20,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from optionsengine.marketdata.anchors import pinned_reads
 from optionsengine.marketdata.errors import MARKET_DATA_UNAVAILABLE, MarketDataUnavailable
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MARKET_DATA_UNAVAILABLE",
+    "pinned_reads",
     "MarketDataUnavailable",
     "get_service",
     "health_status",

@@ -12,6 +12,9 @@ consistent with it.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -42,15 +45,35 @@ class StaticAnchors:
         self._anchors[anchor.symbol] = anchor
 
 
+# Within `pinned_reads()` each symbol's anchor is read from the database once and reused, so the
+# dozen market-data calls that enrich one signal cost one anchor query and all see the same market.
+_pinned: ContextVar[dict[str, Anchor | None] | None] = ContextVar("pinned_anchors", default=None)
+
+
+@contextlib.contextmanager
+def pinned_reads() -> Iterator[None]:
+    token = _pinned.set({})
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
 class DatabaseAnchors:
     """Reads and writes `PriceAnchor` rows (the model is imported lazily: this module stays
     importable without Django configured)."""
 
     def get(self, symbol: str) -> Anchor | None:
+        pinned = _pinned.get()
+        if pinned is not None and symbol in pinned:
+            return pinned[symbol]
         from optionsengine.models import PriceAnchor
 
         row = PriceAnchor.objects.filter(symbol=symbol).only("price", "anchored_at").first()
-        return None if row is None else Anchor(symbol, row.price, row.anchored_at)
+        anchor = None if row is None else Anchor(symbol, row.price, row.anchored_at)
+        if pinned is not None:
+            pinned[symbol] = anchor
+        return anchor
 
     def set(self, anchor: Anchor) -> None:
         from optionsengine.lib.rawsql import insert_row

@@ -22,6 +22,7 @@ from optionsengine import marketdata
 from optionsengine.lib import clock
 from optionsengine.lib.money import to_decimal
 from optionsengine.lib.transactions import entry_point_transaction
+from optionsengine.pipeline.followups import after_commit
 from signals_app.engines import webhook_payload as wp
 from signals_app.engines.normalize import SignalRejected, TestMeta, normalize_signal
 from signals_app.models import WebhookEvent
@@ -184,6 +185,7 @@ def _handle_signal(req: _Request, payload: dict, audit_copy: dict | None, secret
         )
         if verdict.accepted:
             _anchor_simulated_market(signal.symbol, payload.get("price"), req.received_at)
+            after_commit("orchestrate", verdict.signal_id)
     common = {"processing_time_ms": req.elapsed_ms(), "is_test": test.is_test, "test_session_id": test.test_session_id, **req.ids()}
     if verdict.accepted:
         return WebhookResponse(201, {"status": "ACCEPTED", "signal_id": verdict.signal_id, **common})

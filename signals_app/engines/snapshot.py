@@ -146,6 +146,8 @@ class MarketSnapshot:
     iv_rank: Decimal | None  # 0–100; None = unknown → the IV band rule is skipped
     chain: OptionChain | None  # the chain for the target expiration; None = unavailable
     indicators: Indicators = field(default_factory=Indicators)
+    bid: Decimal | None = None  # underlying quote sides, when the provider gives them
+    ask: Decimal | None = None
 
 
 @dataclass(frozen=True)

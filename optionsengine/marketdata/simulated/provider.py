@@ -44,6 +44,9 @@ GEX_EXPIRIES = 4  # the nearest listed expiries carry nearly all of the gamma
 FLOW_EXPIRIES = 2
 FLOW_PRINTS = 20
 _FLOW_WINDOW_SECONDS = 3600
+# Answers are a pure function of (inputs, now, anchor scale), so recent ones are reused: a signal
+# asks for several candle series, GEX and flow at one instant, and so do its neighbours.
+_MEMO_SIZE = 256
 
 
 class SimulatedProvider(Provider):
@@ -54,6 +57,15 @@ class SimulatedProvider(Provider):
         self._seed = seed
         self._anchors = anchors
         self._paths: dict[str, LogPath] = {}
+        self._memo: dict[tuple, object] = {}
+
+    def _memoized(self, key: tuple, compute):
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = compute()
+            if len(self._memo) > _MEMO_SIZE:
+                self._memo.pop(next(iter(self._memo)))  # oldest entry (dicts keep insertion order)
+        return found
 
     def _model(self, symbol: str) -> tuple[SymbolProfile, LogPath, float]:
         """(profile, path, scale) where price(t) = scale × exp(path.at(t))."""
@@ -124,14 +136,18 @@ class SimulatedProvider(Provider):
 
     def candles(self, symbol: str, timeframe: str, count: int, now: datetime) -> CandleSeries:
         profile, path, scale = self._model(symbol)
-        bars = simulated_candles(
-            path=path, scale=scale, profile=profile, timeframe=timeframe, count=count, now=now
+        bars = self._memoized(
+            ("candles", symbol, timeframe, count, now, scale),
+            lambda: simulated_candles(path=path, scale=scale, profile=profile, timeframe=timeframe, count=count, now=now),
         )
         if not bars:
             raise NoDataError(f"no simulated {timeframe} candles for {symbol} before {now.isoformat()}")
         return CandleSeries(symbol=symbol, timeframe=timeframe, candles=bars, provider=self.name)
 
     def gex(self, symbol: str, now: datetime) -> GexSnapshot:
+        return self._memoized(("gex", symbol, now, self._model(symbol)[2]), lambda: self._gex(symbol, now))
+
+    def _gex(self, symbol: str, now: datetime) -> GexSnapshot:
         chains = [self.option_chain(symbol, day, now) for day in self.listed_expirations(now, count=GEX_EXPIRIES)]
         return gex_from_quotes(
             symbol=symbol,
@@ -143,6 +159,9 @@ class SimulatedProvider(Provider):
 
     def flow(self, symbol: str, now: datetime) -> OptionsFlow:
         """Prints of the last hour, leaning with the last half hour's move (momentum chasers)."""
+        return self._memoized(("flow", symbol, now, self._model(symbol)[2]), lambda: self._flow(symbol, now))
+
+    def _flow(self, symbol: str, now: datetime) -> OptionsFlow:
         _, path, _ = self._model(symbol)
         units = market_units(now)
         momentum = path.at(units) - path.at(units - 30)
