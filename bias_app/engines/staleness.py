@@ -41,8 +41,14 @@ def compute_staleness(updated_at_ms: int, now: datetime, config: StalenessConfig
 
 
 def with_staleness(state: Mapping, now: datetime, config: StalenessConfig) -> dict:
-    """A copy of `state` with fresh `isStale` / `stalenessMinutes`."""
-    staleness = compute_staleness(state["updatedAtMs"], now, config)
+    """A copy of `state` with fresh `isStale` / `stalenessMinutes`.
+
+    A state without a usable integer `updatedAtMs` (hand-written or damaged) has no known age, so it
+    is treated as infinitely old: stale, which the entry gate turns into a reason, never a crash.
+    """
+    updated = state.get("updatedAtMs")
+    usable = isinstance(updated, int) and not isinstance(updated, bool)
+    staleness = compute_staleness(updated if usable else 0, now, config)
     return {**state, "isStale": staleness.is_stale, "stalenessMinutes": staleness.staleness_minutes}
 
 

@@ -119,7 +119,8 @@ def _outcome(policy: Policy, executed: EngineDecision | None, decision_only: boo
     if executed.decision == ENTER:
         return APPROVED, None, f"engine {executed.engine} enters {executed.quantity} contract(s)"
     if executed.decision == WAIT:
-        return WAITING, reasons.ENTRY_WAIT, f"engine {executed.engine}: {executed.reason}"
+        rules = ", ".join(executed.rationale.get("rules") or []) or executed.reason
+        return WAITING, reasons.ENTRY_WAIT, f"engine {executed.engine} waits: {rules}"
     return REJECTED, executed.reason or reasons.NO_RECOMMENDATION, f"engine {executed.engine} holds: {executed.reason}"
 
 

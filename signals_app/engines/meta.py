@@ -126,8 +126,9 @@ def decide_meta(
     adjusted = (f"threshold_adjusted_by_{'+'.join(adjustments)}",) if adjustments else ()
 
     def reject(*rejections: str, **weighed) -> MetaDecision:
-        fields = {"final_bias": NEUTRAL, "final_confidence": 0, "consensus": 0, "weights": {}, "contributing_agents": ()}
-        fields.update(weighed)
+        # Rejections before the sides were weighed carry no bias, confidence or weights.
+        unweighed = {"final_bias": NEUTRAL, "final_confidence": 0, "consensus": 0}
+        fields = {**unweighed, "weights": {}, "contributing_agents": (), **weighed}
         prefix = ("weighted_consensus",) if weighed else ()
         return MetaDecision(
             approved=False,

@@ -90,6 +90,13 @@ def _trend_direction(price: float, ind: Indicators) -> str | None:
     return None
 
 
+def _nudge(value: float, delta: float, limit: float) -> float:
+    """`value` moved by `delta` but not past `limit`; a value already beyond the limit stays put."""
+    if delta > 0:
+        return max(value, min(limit, value + delta))
+    return min(value, max(limit, value + delta))
+
+
 def regime_classifier_agent(inp: DecisionInput) -> AgentVote | None:
     """Regime and volatility state (feeding the meta threshold); directional only in a clear trend."""
     ind = inp.market.indicators
@@ -100,22 +107,23 @@ def regime_classifier_agent(inp: DecisionInput) -> AgentVote | None:
     volatility_state = _volatility_state(stats.atr_percentile)
     reasons = [f"regime_{regime}", f"volatility_{volatility_state}"]
     bias = NEUTRAL
-    trend = _trend_direction(float(inp.market.price), ind) if regime == TREND and ind.adx14 > 25 else None
+    # The reference also required ADX > 25 here; a trend regime already means ADX > 30.
+    trend = _trend_direction(float(inp.market.price), ind) if regime == TREND else None
     if trend is not None:
         bias = trend
         if trend == signal_bias(inp.signal.direction):
-            confidence = max(confidence, min(85, confidence + 10))
+            confidence = _nudge(confidence, +10, 85)
             reasons.append("trend_agrees_with_signal")
         else:
-            confidence = min(confidence, max(30, confidence - 10))
+            confidence = _nudge(confidence, -10, 30)
             reasons.append("trend_opposes_signal")
     elif regime == RANGE:
         strategy = strategy_type(inp.bias_state)
         if strategy == BREAKOUT:
-            confidence = min(confidence, max(25, confidence - 15))
+            confidence = _nudge(confidence, -15, 25)
             reasons.append("breakout_in_range")
         elif strategy == MEAN_REVERT:
-            confidence = max(confidence, min(80, confidence + 10))
+            confidence = _nudge(confidence, +10, 80)
             reasons.append("mean_revert_in_range")
     confidence = clamp(confidence, 15, 90)
     metadata = {
@@ -145,6 +153,8 @@ def volatility_agent(inp: DecisionInput) -> AgentVote | None:
     elif iv_rank >= 70:
         confidence -= 15
         reasons.append("iv_rank_high_premium_rich")
+    else:
+        reasons.append("iv_rank_mid")
     bbw_pct = volatility_stats(inp.market.candles).bbw_percentile
     if bbw_pct is not None and bbw_pct < 10:
         confidence += 10

@@ -37,8 +37,9 @@ def gamma_flow_agent(inp: DecisionInput) -> AgentVote | None:
     reasons = []
     metadata: dict = {}
     if gex is not None:
-        score += (gex.net_gex > 0) - (gex.net_gex < 0)
-        reasons.append("net_gex_positive" if gex.net_gex > 0 else "net_gex_negative" if gex.net_gex < 0 else "net_gex_flat")
+        sign = (gex.net_gex > 0) - (gex.net_gex < 0)
+        score += sign
+        reasons.append({1: "net_gex_positive", -1: "net_gex_negative", 0: "net_gex_flat"}[sign])
         metadata["net_gex"] = str(gex.net_gex)
     if entries:
         calls = sum(e.size for e in entries if e.contract.right is OptionRight.CALL)
@@ -70,11 +71,10 @@ def opening_range(candles_5m: Sequence[Candle], opens_at: datetime) -> tuple[Dec
 def orb_specialist(inp: DecisionInput) -> AgentVote | None:
     """Price beyond today's opening range; active from the range's completion until 11:30 New York."""
     now = inp.now
-    if not is_regular_hours(now):
-        return None
     day = market_date(now)
     session = regular_session(day)
-    assert session is not None  # regular hours imply a session today
+    if session is None or not is_regular_hours(now):
+        return None
     opens_at = session[0]
     range_complete = opens_at + ORB_BARS * ORB_BAR
     if not range_complete <= now < datetime.combine(day, ORB_CUTOFF, tzinfo=MARKET_TZ):
@@ -144,9 +144,8 @@ def strat_specialist(inp: DecisionInput) -> AgentVote | None:
     aligned, misaligned = STRAT_CONFIDENCE[pattern]
     agrees = direction == signal_bias(inp.signal.direction)
     reasons = (f"strat_{pattern}_{direction}", "agrees_with_signal" if agrees else "opposes_signal")
-    return AgentVote(
-        "strat_specialist", SPECIALIST, direction, aligned if agrees else misaligned, reasons, metadata={"pattern": pattern}
-    )
+    confidence = aligned if agrees else misaligned
+    return AgentVote("strat_specialist", SPECIALIST, direction, confidence, reasons, metadata={"pattern": pattern})
 
 
 # --- TTM squeeze -------------------------------------------------------------------------------

@@ -52,10 +52,10 @@ def bars(*ranges: tuple, start: datetime = RTH_NOW, step: timedelta = FIVE_MINUT
     return tuple(candle(start + i * step, *r) for i, r in enumerate(ranges))
 
 
-def flat_then(last_close, count: int = 30, level=100, start: datetime = RTH_NOW, step=FIVE_MINUTES) -> tuple[Candle, ...]:
+def flat_then(last_close, count: int = 30, level=100) -> tuple[Candle, ...]:
     """`count − 1` bars closing at `level`, then one closing at `last_close` (a clean trend probe)."""
     closes = [level] * (count - 1) + [last_close]
-    return tuple(candle(start + i * step, max(c, level), min(c, level), c) for i, c in enumerate(closes))
+    return tuple(candle(RTH_NOW + i * FIVE_MINUTES, max(c, level), min(c, level), c) for i, c in enumerate(closes))
 
 
 def ranging(

@@ -50,7 +50,10 @@ OPENING = [(110, 100), (100.5, 99), (101, 99.5), (100.8, 99.2), (102, 100), (103
 
 
 @pytest.mark.parametrize("day", [WINTER, SUMMER, DST_MONDAY])
-@pytest.mark.parametrize(("price", "bias", "confidence"), [("101.01", BULLISH, 80), ("98.99", BEARISH, 80), ("101", NEUTRAL, 40), ("99", NEUTRAL, 40)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("price", "bias", "confidence"),
+    [("101.01", BULLISH, 80), ("98.99", BEARISH, 80), ("101", NEUTRAL, 40), ("99", NEUTRAL, 40)],
+)
 def test_orb_compares_price_with_todays_new_york_opening_range(day, price, bias, confidence):
     candles = session_5m(day, OPENING, first=(9, 25))
     vote = orb_specialist(decision_input(now=ny(*day, 10, 0), price=price, mtf_candles={"5m": candles}))

@@ -192,7 +192,10 @@ def test_technical_reading_tables(indicators, name, reading):
     assert (found["bias"], found["strength"]) == reading
 
 
-@pytest.mark.parametrize(("candles", "reading"), [(RISING, (BULLISH, 70)), (FALLING, (BEARISH, 70)), (bars((102, 100), (103, 99), (101, 100)), (NEUTRAL, 50))])  # fmt: skip
+@pytest.mark.parametrize(
+    ("candles", "reading"),
+    [(RISING, (BULLISH, 70)), (FALLING, (BEARISH, 70)), (bars((102, 100), (103, 99), (101, 100)), (NEUTRAL, 50))],
+)
 def test_technical_reads_the_last_three_bars_structure(candles, reading):
     found = technical_agent(decision_input(candles=candles)).metadata["readings"]["structure"]
     assert (found["bias"], found["strength"]) == reading
@@ -236,12 +239,18 @@ def test_regime_votes_the_trend_direction_not_the_signals(direction, bias, confi
     }  # fmt: skip
 
 
+def test_regime_agreement_never_lowers_a_very_strong_trend():
+    indicators = Indicators(adx14=60.0, ema8=599.0, ema21=595.0)  # trend confidence 60 + 30 = 90
+    assert regime_classifier_agent(decision_input(indicators=indicators, candles=ranging())).confidence == 90
+
+
 @pytest.mark.parametrize(("hint", "confidence"), [(None, 75), ("BREAKOUT", 60), ("MEAN_REVERT", 80)])
 def test_regime_range_confidence_depends_on_the_strategy(hint, confidence):
     bias_state = {"riskContext": {"entryModeHint": hint}} if hint else None
     # Ranges shrink (ATR percentile 0) while closes swing wider (band width not compressed).
     narrowing = ranging(first_half=2.0, last_half=0.6, swing=(0.1, 0.5))
-    vote = regime_classifier_agent(decision_input(indicators=Indicators(adx14=10.0), candles=narrowing, bias_state=bias_state))
+    inp = decision_input(indicators=Indicators(adx14=10.0), candles=narrowing, bias_state=bias_state)
+    vote = regime_classifier_agent(inp)
     assert (vote.metadata["regime_context"]["regime"], vote.bias, vote.confidence) == ("range", NEUTRAL, confidence)
 
 
@@ -255,8 +264,16 @@ def test_regime_is_omitted_without_real_statistics(indicators, candles):
 
 @pytest.mark.parametrize(
     ("iv_rank", "atr", "confidence"),
-    [(None, None, None), ("30", None, 65), ("30.01", None, 50), ("69.99", None, 50), ("70", None, 35), ("50", 18.01, 40), ("50", 18.0, 50)],
-)  # fmt: skip
+    [
+        (None, None, None),
+        ("30", None, 65),
+        ("30.01", None, 50),
+        ("69.99", None, 50),
+        ("70", None, 35),
+        ("50", 18.01, 40),  # ATR above 3 % of the 600 price
+        ("50", 18.0, 50),
+    ],
+)
 def test_volatility_runs_only_with_iv_rank_and_scores_premium_cost(iv_rank, atr, confidence):
     inp = decision_input(iv_rank=None if iv_rank is None else Decimal(iv_rank), indicators=Indicators(atr14=atr))
     vote = volatility_agent(inp)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from optionsengine.marketdata.types import DealerPosition
 from signals_app.engines.engine_b import decide_engine_b
-from signals_app.engines.outcome import BULLISH, CORE, ENTER, HOLD
+from signals_app.engines.outcome import BULLISH, CORE, ENTER, HOLD, NEUTRAL
 from signals_app.engines.reasons import NO_STRIKE_NEAR_MONEY
 from signals_app.engines.snapshot import MTF_TIMEFRAMES, SHORT, Indicators
 from tests.signals_app.engines.agent_builders import (
@@ -104,8 +106,7 @@ def test_bare_snapshot_misses_the_quorum():
 
 
 def test_iv_rank_adds_a_neutral_volatility_vote():
-    from decimal import Decimal
-
     decision = decide_engine_b(bullish_input(iv_rank=Decimal("20")), contract_choice())
     volatility = next(v for v in decision.votes if v.agent_name == "volatility")
-    assert (volatility.bias, volatility.confidence, decision.decision) == ("neutral", 75, ENTER)
+    # Cheap premium +15, bands at their widest −10.
+    assert (volatility.bias, volatility.confidence, decision.decision) == (NEUTRAL, 55, ENTER)

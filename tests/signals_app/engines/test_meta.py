@@ -12,24 +12,26 @@ from signals_app.engines.snapshot import LONG, SHORT
 EQUAL = {"context": 1.0, "technical": 1.0, "mtf_trend": 1.0, "gamma_flow": 1.0, "strat_specialist": 1.0}
 
 
-def vote(name: str, bias: str, confidence: int, *, agent_type: str = CORE, block: bool = False, **metadata) -> AgentVote:
+def vote(name: str, bias: str, confidence: int, *, agent_type=CORE, block=False, **metadata) -> AgentVote:
     return AgentVote(name, agent_type, bias, confidence, block=block, metadata=metadata)
 
 
 def three_bullish(confidence: int = 70) -> list[AgentVote]:
-    return [vote("context", BULLISH, confidence), vote("technical", BULLISH, confidence), vote("mtf_trend", BULLISH, confidence)]
+    return [vote(name, BULLISH, confidence) for name in ("context", "technical", "mtf_trend")]
 
 
 def test_unanimous_confident_votes_approve_a_long():
     meta = decide_meta(three_bullish(), LONG, None)
-    assert (meta.approved, meta.final_bias, meta.final_confidence, meta.consensus, meta.threshold) == (True, BULLISH, 70, 100, 50)
+    assert (meta.approved, meta.final_bias, meta.final_confidence) == (True, BULLISH, 70)
+    assert (meta.consensus, meta.threshold) == (100, 50)
     assert meta.reason is None and meta.reasons[0] == "weighted_consensus"
     assert meta.contributing_agents == ("context", "technical", "mtf_trend")
     assert meta.weights == {"context": 0.12, "technical": 0.18, "mtf_trend": 0.07}
 
 
 def test_any_block_vetoes_and_names_every_blocking_agent():
-    votes = [*three_bullish(), vote("risk", NEUTRAL, 0, block=True), vote("liquidity", NEUTRAL, 10, block=True, score=10)]
+    blocks = [vote("risk", NEUTRAL, 0, block=True), vote("liquidity", NEUTRAL, 10, block=True, score=10)]
+    votes = [*three_bullish(), *blocks]
     meta = decide_meta(votes, LONG, None)
     assert (meta.approved, meta.final_confidence, meta.rejections) == (False, 0, ("risk_blocked", "liquidity_blocked"))
     assert meta.reason == "meta_decision_rejected:risk_blocked,liquidity_blocked"
