@@ -32,6 +32,7 @@ from positions_app.services.breaker import trip_breaker
 from signals_app.engines import lifecycle, reasons
 from signals_app.engines.decide import APPROVED, WAITING, decide_signal
 from signals_app.engines.experiment import assign_variant
+from signals_app.engines.snapshot import Portfolio
 from signals_app.models import Signal
 from signals_app.services import leases
 from signals_app.services.decisions import record_decision
@@ -51,9 +52,12 @@ def sweep(*, now: datetime, signal_ids: list | None = None, limit: int | None = 
     if recovered:
         result.count("leases_recovered", recovered)
     result.count("claimed", len(claimed))
+    portfolio = decision_inputs.portfolio(now) if claimed else None
     for signal in claimed:
         try:
-            outcome = process_claimed(signal, token, now)
+            outcome = process_claimed(signal, token, now, portfolio)
+            if outcome == "approved" and not decision_inputs.is_test(signal):
+                portfolio = portfolio.with_pending_entry(signal.symbol)
         except leases.LeaseLost as exc:
             logger.warning("%s", exc)
             outcome = "lease_lost"
@@ -77,15 +81,16 @@ def _fault(signal: Signal, token: str, reason: str, detail: str, now: datetime) 
         return "error"
 
 
-def process_claimed(signal: Signal, token: str, now: datetime) -> str:
-    """Decide one claimed signal; returns the outcome label for the stage summary."""
+def process_claimed(signal: Signal, token: str, now: datetime, portfolio: Portfolio | None = None) -> str:
+    """Decide one claimed signal against `portfolio` (loaded when not given); returns the outcome
+    label for the stage summary."""
     started = time.perf_counter()
     config = decision_inputs.lifecycle_config()
     clock = decision_inputs.signal_clock(signal)
     early = lifecycle.before_decision(clock, now, config)
     if early is not None:
         return apply_transition(signal, token, early, now)
-    portfolio = decision_inputs.portfolio(now)
+    portfolio = portfolio if portfolio is not None else decision_inputs.portfolio(now)
     violation = lifecycle.risk_cap_violation(portfolio, signal.symbol)
     if violation is not None:
         return apply_transition(signal, token, lifecycle.after_risk_limit(clock, *violation, now, config), now)

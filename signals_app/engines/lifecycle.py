@@ -116,16 +116,16 @@ def decision_only_now(clock: SignalClock, now: datetime, config: LifecycleConfig
 def risk_cap_violation(portfolio: Portfolio, symbol: str) -> tuple[str, str] | None:
     """Open-position, per-symbol and daily-loss caps (0 = no limit). Returns (reason, detail)."""
     limits = portfolio.limits
-    open_count = len(portfolio.positions)
+    open_count = portfolio.committed_count
     if limits.max_daily_loss > 0 and portfolio.daily_pnl <= -limits.max_daily_loss:
         return reasons.DAILY_LOSS_CAP_EXCEEDED, f"daily P&L {portfolio.daily_pnl} ≤ −{limits.max_daily_loss}"
     if limits.max_open_positions > 0 and open_count >= limits.max_open_positions:
-        return reasons.MAX_OPEN_POSITIONS_EXCEEDED, f"{open_count} open positions (limit {limits.max_open_positions})"
+        return reasons.MAX_OPEN_POSITIONS_EXCEEDED, f"{open_count} open or pending positions (limit {limits.max_open_positions})"
     symbol_count = portfolio.count_for(symbol)
     if limits.max_positions_per_symbol > 0 and symbol_count >= limits.max_positions_per_symbol:
         return (
             reasons.MAX_POSITIONS_PER_SYMBOL_EXCEEDED,
-            f"{symbol_count} open {symbol} positions (limit {limits.max_positions_per_symbol})",
+            f"{symbol_count} open or pending {symbol} positions (limit {limits.max_positions_per_symbol})",
         )
     return None
 

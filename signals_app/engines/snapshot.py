@@ -10,6 +10,7 @@ Units: prices are USD per share (Decimal); P&L in USD (Decimal); indicator value
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -83,9 +84,20 @@ class Portfolio:
     daily_pnl: Decimal = Decimal(0)  # New York trading day: realized today + unrealized of open
     limits: RiskLimits = field(default_factory=RiskLimits)
     breaker_frozen_until: datetime | None = None  # drawdown breaker (circuit_breaker_state)
+    # Symbols of approved entries not yet filled (no order yet, or its order pending): they will
+    # become positions, so position caps count them — a burst of approvals cannot overshoot.
+    pending_entries: tuple[str, ...] = ()
 
     def count_for(self, symbol: str) -> int:
-        return sum(1 for p in self.positions if p.symbol == symbol)
+        """Open positions in `symbol` plus its approved entries on their way to a fill."""
+        return sum(1 for p in self.positions if p.symbol == symbol) + self.pending_entries.count(symbol)
+
+    @property
+    def committed_count(self) -> int:
+        return len(self.positions) + len(self.pending_entries)
+
+    def with_pending_entry(self, symbol: str) -> Portfolio:
+        return dataclasses.replace(self, pending_entries=(*self.pending_entries, symbol))
 
 
 @dataclass(frozen=True)

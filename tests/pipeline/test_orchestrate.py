@@ -284,3 +284,19 @@ def test_simple_processor_when_the_orchestrator_is_disabled(settings):
     assert signal.processed is True and signal.status in ("approved", "rejected")
     assert not Experiment.objects.exists()
     assert RefactoredSignal.objects.get(signal=signal).enriched_data["processor"] == "simple"
+
+
+def test_a_burst_of_approvals_cannot_overshoot_the_open_position_cap():
+    """Approved entries not yet filled count against the caps, within a batch and across sweeps."""
+    RiskLimit.objects.update(max_open_positions=2, max_positions_per_symbol=5)
+    seed_bias("SPY", "BULLISH")
+    signals = [make_signal() for _ in range(3)]
+    with mid_band_iv():
+        run()
+    outcomes = sorted(refreshed(s).status for s in signals)
+    assert outcomes == ["approved", "approved", "pending"]
+    deferred = next(s for s in signals if refreshed(s).status == "pending")
+    assert refreshed(deferred).rejection_reason == reasons.MAX_OPEN_POSITIONS_EXCEEDED
+    late = make_signal(symbol="QQQ")
+    run()  # a later sweep still sees the two approvals on their way to a fill
+    assert refreshed(late).rejection_reason == reasons.MAX_OPEN_POSITIONS_EXCEEDED

@@ -106,7 +106,10 @@ class SimulatedProvider(Provider):
         return [day for day in listed if option_contracts.expiry_moment(day) > now][:count]
 
     def option_chain(self, symbol: str, expiration: date, now: datetime) -> OptionChain:
-        return self._chain(symbol, expiration, now, only_strike=None)
+        return self._memoized(
+            ("chain", symbol, expiration, now, self._model(symbol)[2]),
+            lambda: self._chain(symbol, expiration, now, only_strike=None),
+        )
 
     def option_quote(self, contract: OptionContract, now: datetime) -> OptionQuote:
         """Prices just this contract (the position refresher asks for one at a time)."""
