@@ -13,8 +13,6 @@ numbers out of messages (the old classifier took a 512 strike for an HTTP 512).
 
 from __future__ import annotations
 
-import httpx
-
 MARKET_DATA_UNAVAILABLE = "market_data_unavailable"
 
 
@@ -71,6 +69,8 @@ def error_for_status(status: int, message: str) -> ProviderError:
 
 def error_for_exception(exc: Exception) -> ProviderError:
     """Map an httpx transport exception (or a JSON decode error) onto a provider error."""
+    import httpx  # here, not at the top: pure engines import this package's types without HTTP
+
     # Timeouts, refused/reset connections and protocol breaks are all TransportErrors.
     if isinstance(exc, httpx.TransportError):
         return TransientError(f"{type(exc).__name__}: {exc}")
