@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from optionsengine.lib import market_calendar
 from optionsengine.lib.money import CONTRACT_MULTIPLIER, MoneyParseError, to_decimal
 from optionsengine.marketdata.types import DealerPosition
+from signals_app.engines.paths import dig as _lookup
 from signals_app.engines.outcome import (
     BEARISH,
     BULLISH,
@@ -80,14 +81,6 @@ GEX_RESISTANCE = "GEX_RESISTANCE"
 UNFAVORABLE_TIMING = "UNFAVORABLE_TIMING"
 ALL_PASSED = "all tier rules passed"
 
-
-def _lookup(payload: Mapping, dotted: str) -> object:
-    value: object = payload
-    for part in dotted.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
 
 
 def signal_confidence(payload: Mapping) -> Decimal:

@@ -21,6 +21,7 @@ from optionsengine.lib import money
 from optionsengine.lib.money import CONTRACT_MULTIPLIER, MoneyParseError
 from optionsengine.lib.option_contracts import days_to_expiry
 from signals_app.engines import reasons
+from signals_app.engines.paths import dig as _field
 from signals_app.engines.outcome import GateCheck, GateVerdict
 from signals_app.engines.setup_type import BREAKOUT, MEAN_REVERT, strategy_type
 from signals_app.engines.snapshot import LONG, SHORT, DecisionInput, OpenPosition
@@ -241,15 +242,6 @@ def _decay_factor(position: OpenPosition, now: datetime, config: GateConfig) -> 
     dte_entry = max(days_to_expiry(position.entry_timestamp, position.expiration), dte_now)
     return (Decimal(repr(dte_now)) / Decimal(repr(dte_entry))) ** config.greek_decay_exponent
 
-
-def _field(state: Mapping, dotted: str) -> object:
-    """`state["a"]["b"]` for "a.b", or None when any level is missing or not an object."""
-    node: object = state
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
 
 
 def _text(state: Mapping, dotted: str) -> str | None:
