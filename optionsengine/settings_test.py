@@ -19,3 +19,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file (not :memory:) so threads in concurrency tests share it; per process so parallel
     # test runs on one checkout never collide.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+# Stage tests assert what one stage leaves behind; with django-q2 in sync mode the fast path would
+# run the next stages inline. Tests of the fast path itself turn it back on.
+PIPELINE_FAST_PATH = False

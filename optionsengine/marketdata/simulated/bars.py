@@ -8,6 +8,7 @@ which keeps 200 daily bars (78 000 minutes) fast enough for enrichment.
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -62,6 +63,11 @@ def _day_bars(
     return bars
 
 
+# A finished session's bars never change, so they are computed once per process (bounded): a
+# moving clock then only recomputes today's partial session instead of 30 days of minutes.
+_finished_day_bars = functools.lru_cache(maxsize=2048)(_day_bars)
+
+
 def simulated_candles(
     *, path: LogPath, scale: float, profile: SymbolProfile, timeframe: str, count: int, now: datetime
 ) -> tuple[Candle, ...]:
@@ -79,7 +85,8 @@ def simulated_candles(
             session_minutes = int((closes_at - opens_at).total_seconds() // 60)
             elapsed = min(session_minutes, int((now - opens_at).total_seconds() // 60))
             if elapsed > 0:
-                bars = _day_bars(
+                compute = _finished_day_bars if elapsed == session_minutes else _day_bars
+                bars = compute(
                     path=path, scale=scale, profile=profile, opens_at=opens_at,
                     units0=int(session_start_units(day)), minutes=elapsed,
                     bucket=min(minutes_per_bar, session_minutes),
