@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from bias_app.engines.config import merge_config
 from bias_app.engines.staleness import with_staleness
@@ -121,6 +121,24 @@ class BiasConfigAdmin(admin.ModelAdmin):
         # The admin's change view already runs inside a transaction; the service invalidates the
         # cached config on commit so every process reads the new values within a minute.
         save_bias_config(config=obj)
+
+    actions = ("run_adaptive_tuner_dry", "run_adaptive_tuner_apply")
+
+    def _run_tuner(self, request, *, dry_run: bool) -> None:
+        from optionsengine.pipeline.tune import run_adaptive_tuner
+
+        run = run_adaptive_tuner(now=clock.now(), dry_run=dry_run, force=True)
+        changes = "; ".join(f"{c.parameter} {c.previous} → {c.new}" for c in run.changes) or "no change"
+        level = messages.SUCCESS if run.status in ("applied", "no_changes") else messages.INFO
+        self.message_user(request, f"Adaptive tuner: {run.status}{' (dry run)' if run.dry_run else ''} — {changes}", level)
+
+    @admin.action(description="Run the adaptive tuner now (dry run: record proposals only)")
+    def run_adaptive_tuner_dry(self, request, queryset):
+        self._run_tuner(request, dry_run=True)
+
+    @admin.action(description="Run the adaptive tuner now and apply its changes")
+    def run_adaptive_tuner_apply(self, request, queryset):
+        self._run_tuner(request, dry_run=False)
 
 
 @admin.register(BiasAdaptiveConfigHistory)
