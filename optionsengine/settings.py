@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",  # OpenAPI schema at /api/schema/ (optionsengine/api)
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served locally: /api/docs/ works offline
     "django_q",
     "optionsengine",
     "signals_app",
@@ -137,9 +139,13 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# SQLITE_PATH moves the embedded database file (relative paths are from the project dir); the
+# demo runs on its own file (`make demo` uses var/demo.sqlite3) so it never touches real data.
+SQLITE_PATH = BASE_DIR / env.str("SQLITE_PATH", default=str(VAR_DIR / "optionsengine.sqlite3"))
 if EMBEDDED:
     VAR_DIR.mkdir(exist_ok=True)
-    DATABASES = {"default": env.db_url_config(f"sqlite:///{VAR_DIR / 'optionsengine.sqlite3'}")}
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DATABASES = {"default": env.db_url_config(f"sqlite:///{SQLITE_PATH}")}
 else:
     try:
         DATABASES = {"default": env.db("DATABASE_URL")}
@@ -192,9 +198,11 @@ else:
 QUEUE_BROKER = _choice("QUEUE_BROKER", "orm", {"orm", "redis"})
 if QUEUE_BROKER == "redis" and not REDIS_URL:
     raise ImproperlyConfigured("QUEUE_BROKER=redis needs REDIS_URL")
+# SQLite has one writer: the ORM broker there must run one worker ("database is locked" otherwise).
+_Q_WORKERS = 1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else _int("Q_WORKERS", 4, minimum=1)
 Q_CLUSTER = {
     "name": "optionsengine",
-    "workers": 1 if EMBEDDED else _int("Q_WORKERS", 4, minimum=1),
+    "workers": _Q_WORKERS,
     "recycle": 500,
     "timeout": 60,  # must stay below `retry` or a slow task is redelivered and runs twice
     "retry": 120,
@@ -202,7 +210,7 @@ Q_CLUSTER = {
     "ack_failures": True,
     "catch_up": False,  # never replay missed ticks after downtime
     "save_limit": 200,
-    "queue_limit": 8,
+    "queue_limit": 2 * _Q_WORKERS,  # tasks held in memory; time spent queued counts against `retry`
     "bulk": 1,
     "poll": 0.2,
     "time_zone": "America/New_York",
@@ -211,6 +219,15 @@ if QUEUE_BROKER == "redis":
     Q_CLUSTER["django_redis"] = "default"
 else:
     Q_CLUSTER["orm"] = "default"
+
+# --- Workers and cron (SPEC §12–§13; docs/operations.md) -----------------------------------------
+# A stage that commits work for a row enqueues the next stage's task on commit (off: sweeps only).
+PIPELINE_FAST_PATH = _bool("PIPELINE_FAST_PATH", True)
+# POST /api/cron/process-queue answers 503 until CRON_SECRET is set; false = answer "skip" (workers run).
+CRON_SECRET = env.str("CRON_SECRET", default="")
+ENABLE_CRON_PROCESSING = _bool("ENABLE_CRON_PROCESSING", True)
+# Where replay_webhooks / validate_e2e send by default (a running `make run`).
+BACKEND_URL = (env.str("BACKEND_URL", default="") or f"http://127.0.0.1:{_int('PORT', 8000, minimum=1)}").rstrip("/")
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -223,6 +240,24 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "optionsengine API",
+    "DESCRIPTION": "Operator API: signals, orders, trades, positions, monitoring, trace, bias (docs/operations.md).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "EngineEnum": "optionsengine.lib.fields.Engine",
+        "SignalStatusEnum": "signals_app.models.SignalStatus",
+        "WebhookEventStatusEnum": "signals_app.models.WebhookEventStatus",
+        "OrderStatusEnum": "orders_app.models.OrderStatus",
+        "PositionStatusEnum": "positions_app.models.PositionStatus",
+    },
 }
 
 # --- Time -----------------------------------------------------------------------------------
@@ -333,6 +368,19 @@ ALPACA_DATA_FEED = env.str("ALPACA_DATA_FEED", default="iex")  # iex (free) or s
 ALPACA_OPTIONS_FEED = env.str("ALPACA_OPTIONS_FEED", default="indicative")  # indicative (free) or opra
 MARKETDATA_BASE_URL = env.str("MARKETDATA_BASE_URL", default="") or None  # None: the provider's default
 POLYGON_BASE_URL = env.str("POLYGON_BASE_URL", default="") or None
+
+# --- Realtime stream and metrics (SPEC §13; docs/operations.md) ------------------------------
+# /api/stream fans out through Redis pub/sub on this channel when REDIS_URL is set (channels are
+# server-wide, not per Redis database: give each deployment sharing a Redis its own name).
+REALTIME_CHANNEL = env.str("REALTIME_CHANNEL", default="optionsengine:realtime")
+REALTIME_HEARTBEAT_SECONDS = _float("REALTIME_HEARTBEAT_SECONDS", 15.0)
+REALTIME_MAX_STREAM_SECONDS = _float("REALTIME_MAX_STREAM_SECONDS", 300.0)
+# prometheus_client reads PROMETHEUS_MULTIPROC_DIR itself at import; checked here so a typo fails
+# start-up instead of every metric write.
+_PROMETHEUS_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if _PROMETHEUS_DIR and not Path(_PROMETHEUS_DIR).is_dir():
+    raise ImproperlyConfigured(f"PROMETHEUS_MULTIPROC_DIR={_PROMETHEUS_DIR!r} must be an existing, empty directory")
+MIDDLEWARE = ["optionsengine.observability.middleware.RequestMetricsMiddleware", *MIDDLEWARE]
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

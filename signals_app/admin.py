@@ -233,7 +233,9 @@ class SignalAdmin(ReadOnlyAdmin):
 
     @admin.display(description="decision trail")
     def trail(self, obj: Signal) -> str:
-        return decision_trail(obj)
+        trace = format_html('<p><a href="{}">Full trace: webhook → decision → order → fills → exits → realized P&amp;L</a></p>',
+                            reverse("ops-trace", args=[obj.pk]))
+        return format_html("{}{}", trace, decision_trail(obj))
 
     @admin.display(description="raw payload (secret removed, trace_id added)")
     def payload(self, obj: Signal) -> str:

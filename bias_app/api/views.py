@@ -77,3 +77,23 @@ class BiasSummaryGetApi(APIView):
         now = clock.now()
         symbols = list_bias_summaries(now=now)
         return Response({"symbols": symbols, "count": len(symbols), "generatedAt": now.isoformat()})
+
+
+class AdaptiveTunerRunApi(APIView):
+    """POST /api/bias/run-adaptive {"dryRun": false, "force": false} → the run's summary.
+
+    Dry when asked, when E2E_TEST_MODE is on or when adaptive tuning is disabled; an applied run
+    happens once per New York trading day unless forced (SPEC §11)."""
+
+    class InputSerializer(serializers.Serializer):
+        dryRun = serializers.BooleanField(required=False, default=False)  # noqa: N815 - JSON contract
+        force = serializers.BooleanField(required=False, default=False)
+
+    def post(self, request: Request) -> Response:
+        from optionsengine.pipeline.tune import run_adaptive_tuner
+
+        body = self.InputSerializer(data=request.data)
+        if not body.is_valid():
+            return _bad_request(body.errors)
+        run = run_adaptive_tuner(now=clock.now(), dry_run=body.validated_data["dryRun"], force=body.validated_data["force"])
+        return Response(run.as_dict())

@@ -1,14 +1,21 @@
 """The fast path (SPEC §12): a stage that commits work for a row asks for the next stage on commit.
 
-`after_commit("create_orders", signal_id)` is the one call every stage makes. Until the workers
-exist (operations issue) dispatch only logs: the periodic sweeps and `run_pipeline_once` pick the
-row up. Registered on commit so a rolled-back decision never triggers follow-up work.
+`after_commit("create_orders", signal_id)` is the one call every stage makes. It registers, on
+commit of the caller's transaction, a django-q2 task for that stage and row (`optionsengine.tasks`),
+so a webhook → orchestrator → order creator → paper executor chain runs in well under a second
+when a qcluster is running. A rolled-back transaction never triggers follow-up work.
+
+The enqueue is best effort: when the queue is unusable (broker down, database busy) the failure is
+logged and swallowed — the committing request has already succeeded, and the periodic sweeps pick
+the row up. In django-q2 sync mode (tests) the task runs right here and its exceptions are
+swallowed the same way.
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -23,4 +30,14 @@ def after_commit(stage: str, row_id: object) -> None:
 
 
 def _dispatch(stage: str, row_id: str) -> None:
-    logger.debug("follow-up %s for %s (picked up by the next sweep)", stage, row_id)
+    if not getattr(settings, "PIPELINE_FAST_PATH", True):
+        logger.debug("follow-up %s for %s left to the next sweep (PIPELINE_FAST_PATH off)", stage, row_id)
+        return
+    from django_q.tasks import async_task
+
+    from optionsengine.tasks import TASKS
+
+    try:
+        async_task(TASKS[stage], row_id, task_name=f"{stage}:{row_id}"[:100], group=f"fast:{stage}")
+    except Exception:
+        logger.warning("could not enqueue %s for %s; the next sweep will pick it up", stage, row_id, exc_info=True)

@@ -13,6 +13,7 @@ from datetime import datetime
 from importlib import import_module
 
 from optionsengine.lib import clock
+from optionsengine.observability.metrics import observe_stage
 from optionsengine.pipeline.stage import StageResult
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,10 @@ logger = logging.getLogger(__name__)
 # cannot stop the others from loading.
 STAGES: list[tuple[str, str]] = [
     ("orchestrator", "optionsengine.pipeline.orchestrate:sweep"),
+    ("order_creator", "optionsengine.pipeline.create_orders:sweep"),
+    ("paper_executor", "optionsengine.pipeline.execute:sweep"),
+    ("position_refresher", "optionsengine.pipeline.refresh:sweep"),
+    ("exit_monitor", "optionsengine.pipeline.exits:sweep"),
 ]
 
 
@@ -36,7 +41,7 @@ def run_once(*, now: datetime | None = None, only: set[str] | None = None) -> li
             continue
         moment = now or clock.now()
         try:
-            results.append(_resolve(path)(now=moment))
+            results.append(observe_stage(name, _resolve(path))(now=moment))  # counted and timed for /metrics
         except Exception as exc:  # reported, not raised: the other stages still run
             logger.exception("stage %s failed", name)
             failed = StageResult(name)
