@@ -33,7 +33,13 @@ MAX_PRICE = 10**9
 MAX_ABS_NUMBER = 10**9
 MAX_TIMEFRAME_COUNT = 99_999  # keeps the canonical string short enough for its column
 STRING_FIELDS = ("symbol", "ticker", "direction", "side", "trend", "bias", "action", "order_action", "pattern", "session")
-OBJECT_FIELDS = ("meta", "metadata", "indicators", "regime_context", "execution_guidance", "strategy", "event", "market", "candle")
+# Containers we read (metadata.*) or the original schema typed as objects (indicators).
+OBJECT_FIELDS = ("metadata", "indicators")
+# Containers we only look into for a nested alias (`event.phase_name`, `strategy.order_action`, …).
+# Real indicators also send these as plain strings: the Multi-Timeframe Trend Dots indicator sends
+# `"event": "trend_change"`, and strategy alerts name themselves in `strategy`. A string simply has
+# no nested alias; only a number, boolean or list is an impossible type.
+OBJECT_OR_STRING_FIELDS = ("meta", "regime_context", "execution_guidance", "strategy", "event", "market", "candle")
 TEXT_ID_MAX = 128
 
 MISSING_SYMBOL = "Missing symbol"
@@ -99,6 +105,9 @@ def check_types(payload: dict) -> list[dict]:
     for key in OBJECT_FIELDS:
         if payload.get(key) is not None and not isinstance(payload[key], dict):
             bad(key, "must be an object")
+    for key in OBJECT_OR_STRING_FIELDS:
+        if payload.get(key) is not None and not isinstance(payload[key], dict | str):
+            bad(key, "must be an object or a string")
     if payload.get("signal") is not None and not isinstance(payload["signal"], dict | str):
         bad("signal", "must be an object or a string")
     for key in NUMERIC_FIELDS:
