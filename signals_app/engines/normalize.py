@@ -32,6 +32,7 @@ PRICE_FIELDS = ("price", "strike")  # must be > 0 and fit the price columns (num
 MAX_PRICE = 10**9
 MAX_ABS_NUMBER = 10**9
 MAX_TIMEFRAME_COUNT = 99_999  # keeps the canonical string short enough for its column
+MAX_TIMEFRAME_TEXT = 24  # "99999 minutes" fits; longer text is never a timeframe
 STRING_FIELDS = ("symbol", "ticker", "direction", "side", "trend", "bias", "action", "order_action", "pattern", "session")
 # Containers we read (metadata.*) or the original schema typed as objects (indicators).
 OBJECT_FIELDS = ("metadata", "indicators")
@@ -206,6 +207,8 @@ def canonical_timeframe(raw: str | int | float) -> str:
             raise SignalRejected(INVALID_TIMEFRAME)
         return _minutes_to_canonical(round(raw))
     text = str(raw).split(",", 1)[0].strip()
+    if len(text) > MAX_TIMEFRAME_TEXT:  # also keeps int() far from its 4 300-digit limit
+        raise SignalRejected(INVALID_TIMEFRAME)
     match = _TIMEFRAME_RE.match(text)
     if not text or not match:
         raise SignalRejected(INVALID_TIMEFRAME)
