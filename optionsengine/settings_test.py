@@ -7,6 +7,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("WEBHOOK_AUTH", "off")  # tests turn auth on per test with WEBHOOK_SECRET
 os.environ.pop("OPTIONSENGINE_NOW", None)  # tests control the clock themselves
 
 from optionsengine.settings import *  # noqa: E402,F403
@@ -19,3 +20,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file (not :memory:) so threads in concurrency tests share it; per process so parallel
     # test runs on one checkout never collide.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+# Throttling is exercised by its own tests (tests/test_edge_hardening.py) with low rates.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "10000/min", "webhook_invalid_signature": "10000/min"}}  # noqa: F405

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from rest_framework.authtoken.views import obtain_auth_token
 
 from optionsengine.health import health
+from optionsengine.lib.throttles import obtain_auth_token
 from signals_app.views import mtf_bias_webhook, webhook, webhook_test
 
 urlpatterns = [
