@@ -15,7 +15,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from django.test import override_settings
 
 from optionsengine import edge
 from signals_app.engines import webhook_payload as wp

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bias_app.engines import schemas
 from bias_app.engines.validation import Issue, validate
+
 # Same symbol rule as trade signals (SPEC §3), so a bias state and a signal meet on one key.
 from optionsengine.lib.symbols import normalize_symbol
 

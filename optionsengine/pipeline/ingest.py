@@ -11,9 +11,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
-
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import orjson
 from django.conf import settings
