@@ -1,8 +1,13 @@
-"""gunicorn settings for `make run` and scaled deployments (override with GUNICORN_* env vars)."""
+"""gunicorn settings, kept for comparison (bench/webhook.py) and for WSGI-only hosts.
+
+The default server is granian (bin/serve, optionsengine/edge.py): it measured faster, and unlike
+gunicorn's workers it cannot be stalled by slow uploads (docs/PERFORMANCE.md). Binds 127.0.0.1
+unless GUNICORN_BIND says otherwise.
+"""
 
 import os
 
-bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # gthread keeps client connections alive between requests (what a TLS-terminating reverse proxy
 # in front of us does with upstream keep-alive); one thread per worker because the work is CPU

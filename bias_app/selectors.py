@@ -14,10 +14,10 @@ from django.conf import settings
 from bias_app import cache
 from bias_app.engines.config import GatingConfig, StalenessConfig, merge_config
 from bias_app.engines.gating import EntryGateConfig
-from optionsengine.lib.symbols import normalize_symbol
 from bias_app.engines.staleness import with_staleness
 from bias_app.models import BiasConfig, BiasStateCurrent, BiasStateHistory
 from optionsengine.lib import clock
+from optionsengine.lib.symbols import normalize_symbol
 
 logger = logging.getLogger(__name__)
 

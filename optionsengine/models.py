@@ -24,3 +24,20 @@ class PriceAnchor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol} @ {self.price} ({self.anchored_at:%Y-%m-%d %H:%M:%S}Z)"
+
+
+class WebhookMessageId(models.Model):
+    """A Standard Webhooks `webhook-id` already acted on: a replay within the tolerance is refused.
+
+    Written in the same transaction as the request's outcome, so a delivery that failed (500) can be
+    retried with the same id. Rows older than twice the tolerance are deleted as new ones arrive.
+    """
+
+    message_id = models.CharField(max_length=255, primary_key=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "webhook_message_ids"
+
+    def __str__(self) -> str:
+        return self.message_id

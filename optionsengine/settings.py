@@ -178,14 +178,15 @@ if REDIS_URL:
         raise ImproperlyConfigured("REDIS_URL must look like redis://host:6379/0")
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # Redis is a cache here, never a source of truth: a dead or hung Redis degrades to
+            # misses, and the breaker makes that cost one short timeout per interval, not per call.
+            "BACKEND": "optionsengine.lib.redis_cache.BreakerRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "optionsengine",
             "OPTIONS": {
-                # Redis is a cache here, never a source of truth: a dead Redis degrades to misses.
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 0.5,
-                "SOCKET_TIMEOUT": 0.5,
+                "SOCKET_CONNECT_TIMEOUT": _float("REDIS_TIMEOUT_SECONDS", 0.2),
+                "SOCKET_TIMEOUT": _float("REDIS_TIMEOUT_SECONDS", 0.2),
+                "BREAKER_SECONDS": _float("REDIS_BREAKER_SECONDS", 30.0),
             },
         }
     }
@@ -240,6 +241,13 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Per client address (REMOTE_ADDR; set NUM_PROXIES behind a reverse proxy): token logins, and
+    # webhook requests that fail authentication (valid ones are never throttled).
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env.str("THROTTLE_LOGIN_RATE", default="10/min"),
+        "webhook_invalid_signature": env.str("THROTTLE_INVALID_SIGNATURE_RATE", default="30/min"),
+    },
+    "NUM_PROXIES": _int("NUM_PROXIES", 0),  # 0: REMOTE_ADDR only, X-Forwarded-For cannot be spoofed
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -277,10 +285,29 @@ WHITENOISE_USE_FINDERS = True  # serve straight from the apps: no collectstatic 
 
 # --- Webhook ingestion (SPEC §3) ------------------------------------------------------------
 WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="") or env.str("HMAC_SECRET", default="")
+# on: a secret is required (the default in scaled mode); off: the webhook is deliberately open
+# (logged loudly at start-up). Unset: on in scaled mode, on in embedded mode only if a secret is set.
+WEBHOOK_AUTH = _choice("WEBHOOK_AUTH", "", {"", "on", "off"})
+if WEBHOOK_AUTH == "off":
+    WEBHOOK_SECRET = ""
+elif not WEBHOOK_SECRET and (WEBHOOK_AUTH == "on" or not EMBEDDED):
+    raise ImproperlyConfigured(
+        "WEBHOOK_SECRET is required when DATABASE_URL is set (scaled mode) or WEBHOOK_AUTH=on; "
+        "set WEBHOOK_AUTH=off to run an open webhook deliberately"
+    )
+WEBHOOK_AUTH_EXPLICITLY_OFF = WEBHOOK_AUTH == "off"
+# Standard Webhooks headers (webhook-id/-timestamp/-signature): signed timestamp tolerance.
+WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = _int("WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS", 300, minimum=1)
 DUPLICATE_WINDOW_SECONDS = _int("DUPLICATE_WINDOW_SECONDS", 60)
 WEBHOOK_MAX_BODY_BYTES = 128 * 1024
 WEBHOOK_AUDIT_MAX_PAYLOAD_BYTES = 32 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024  # the view answers 413 itself
+
+# --- HTTP edge (optionsengine/edge.py under granian, bin/serve) --------------------------------
+# A request body must arrive whole within this many seconds (TradingView sends ~2 KB at once);
+# a stalled upload is cut off on the event loop and never reaches a Django thread.
+HTTP_BODY_TIMEOUT_SECONDS = _float("HTTP_BODY_TIMEOUT_SECONDS", 10.0)
+WEB_THREADS = _int("WEB_THREADS", 1, minimum=1)  # Django threads per web worker process
 
 # --- Bias gates (SPEC §4, §6) ---------------------------------------------------------------
 REQUIRE_MTF_BIAS_FOR_ENTRY = _bool("REQUIRE_MTF_BIAS_FOR_ENTRY", True)

@@ -7,6 +7,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("WEBHOOK_AUTH", "off")  # tests turn auth on per test with WEBHOOK_SECRET
 os.environ.pop("OPTIONSENGINE_NOW", None)  # tests control the clock themselves
 
 from optionsengine.settings import *  # noqa: E402,F403
@@ -22,3 +23,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Stage tests assert what one stage leaves behind; with django-q2 in sync mode the fast path would
 # run the next stages inline. Tests of the fast path itself turn it back on.
 PIPELINE_FAST_PATH = False
+# Throttling is exercised by its own tests (tests/test_edge_hardening.py) with low rates.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "10000/min", "webhook_invalid_signature": "10000/min"}}  # noqa: F405

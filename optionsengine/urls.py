@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from rest_framework.authtoken.views import obtain_auth_token
 
 from optionsengine.cron import process_queue_view
 from optionsengine.health import health
+from optionsengine.lib.throttles import obtain_auth_token
 from signals_app.views import mtf_bias_webhook, webhook, webhook_test
 
 urlpatterns = [

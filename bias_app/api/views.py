@@ -7,9 +7,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from optionsengine.lib.symbols import normalize_symbol
 from bias_app.selectors import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, get_bias_state, list_bias_history, list_bias_summaries
 from optionsengine.lib import clock
+from optionsengine.lib.symbols import normalize_symbol
 
 DEFAULT_SYMBOL = "SPY"  # what the original answered for a bare /api/bias/state
 

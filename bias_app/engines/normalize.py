@@ -7,10 +7,12 @@ Pure. The core holds what the producer said; `derive.build_state` adds what the 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 from bias_app.engines import schemas
 from bias_app.engines.validation import Issue, validate
+
 # Same symbol rule as trade signals (SPEC §3), so a bias state and a signal meet on one key.
 from optionsengine.lib.symbols import normalize_symbol
 
@@ -59,8 +61,28 @@ def parse_bias_payload(payload: object, *, kind: str, now_ms: int) -> BiasEvent:
         raise InvalidBiasPayload(issues, symbol)
     assert cleaned is not None and symbol is not None
     if kind == KIND_V3:
-        return _event(cleaned, symbol, schemas.V3_SOURCE, _core_v3(cleaned), _gamma(cleaned.get("gamma")))
-    return _event(cleaned, symbol, schemas.V1_SOURCE, _core_v1(cleaned), None)
+        event = _event(cleaned, symbol, schemas.V3_SOURCE, _core_v3(cleaned), _gamma(cleaned.get("gamma")))
+    else:
+        event = _event(cleaned, symbol, schemas.V1_SOURCE, _core_v1(cleaned), None)
+    bad = non_finite_paths(event.core) + non_finite_paths(event.gamma or {}, "gamma")
+    if bad:  # a derived number overflowed (inputs are finite): refuse rather than fail to store
+        raise InvalidBiasPayload([Issue(path, "derived value is not a finite number") for path in bad], symbol)
+    return event
+
+
+def non_finite_paths(value, path: str = "") -> list[str]:
+    """Dotted paths of every float in `value` that is NaN or infinite (JSON cannot store them)."""
+    found: list[str] = []
+    stack = [(path, value)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            found.append(where or "(value)")
+        elif isinstance(node, dict):
+            stack.extend((f"{where}.{key}" if where else str(key), item) for key, item in node.items())
+        elif isinstance(node, list):
+            stack.extend((f"{where}[{index}]", item) for index, item in enumerate(node))
+    return sorted(found)
 
 
 def _event(cleaned: dict, symbol: str, source: str, core: dict, gamma: dict | None) -> BiasEvent:
@@ -154,7 +176,7 @@ def _core_v1(p: dict) -> dict:
             "vwap": {"enabled": True, "value": vwap["value"], "position": _V1_VWAP[vwap["position"]], "distAtr": None},
             "orb": {
                 "enabled": True, "windowMin": None, "high": orb["high"], "low": orb["low"],
-                "mid": round((orb["high"] + orb["low"]) / 2, 4), "state": _V1_ORB[orb["state"]], "ageMin": None,
+                "mid": round(orb["high"] / 2 + orb["low"] / 2, 4), "state": _V1_ORB[orb["state"]], "ageMin": None,
             },
             "swings": dict.fromkeys(
                 ("h1LastPivotHigh", "h1LastPivotLow", "m15LastPivotHigh", "m15LastPivotLow", "distToResAtr", "distToSupAtr")

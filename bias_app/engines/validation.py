@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 MISSING: Any = object()
+# No price, level or epoch-ms timestamp comes near this; arithmetic on numbers within it stays finite.
+MAX_MAGNITUDE = 1e15
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,9 @@ class Num(Spec):
             number = int(number)
         if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
             issues.append(Issue(path, self.hint or _range_message(self.minimum, self.maximum)))
+            return None
+        if abs(number) > MAX_MAGNITUDE:
+            issues.append(Issue(path, f"must be between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}"))
             return None
         return number
 

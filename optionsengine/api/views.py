@@ -11,9 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bias_app.api.views import SymbolField
-from optionsengine.api import schema  # noqa: F401 - registers the OpenAPI extensions
-from optionsengine.api import selectors
-from optionsengine.lib.pagination import ApiPagination, paginated_response
+from optionsengine.api import (
+    schema,  # noqa: F401 - registers the OpenAPI extensions
+    selectors,
+)
 from optionsengine.api.serializers import (
     MonitoringStatusOutputSerializer,
     OrderOutputSerializer,
@@ -25,6 +26,7 @@ from optionsengine.api.serializers import (
 )
 from optionsengine.lib import clock
 from optionsengine.lib.fields import Engine
+from optionsengine.lib.pagination import ApiPagination, paginated_response
 from optionsengine.pipeline.monitoring import TRAFFIC_CHOICES, monitoring_status
 from optionsengine.pipeline.trace import get_signal_trace, parse_signal_id
 from orders_app.models import Order

@@ -68,7 +68,10 @@ def collect(log: ReplayLog) -> dict:
     sum_fills = sum((pnl for _, _, pnl in exit_fills), ZERO)
     sum_trade_column = Trade.objects.filter(order__side="exit").aggregate(s=Sum("realized_pnl"))["s"] or ZERO
     sum_positions = sum((p.realized_pnl for p in positions), ZERO)
+    # Trade performance is completed at the final close (SPEC §8), so it reconciles with the
+    # realized P&L of closed positions; a position still open has realized partials only.
     sum_performance = BiasTradePerformance.objects.aggregate(s=Sum("realized_pnl"))["s"] or ZERO
+    sum_closed_positions = sum((p.realized_pnl for p in positions if p.status == "closed"), ZERO)
     r_multiples = dict(BiasTradePerformance.objects.values_list("position_id", "pnl_r"))
     closed = [_closed_trade(p, r_multiples.get(p.pk)) for p in positions if p.status == "closed"]
     curve = performance.equity_curve(closed)
@@ -120,7 +123,8 @@ def collect(log: ReplayLog) -> dict:
             "positions_realized_pnl": sum_positions,
             "trade_performance_realized_pnl": sum_performance,
             "report_total": sum_positions,
-            "ok": sum_fills == sum_trade_column == sum_positions == sum_performance,
+            "closed_positions_realized_pnl": sum_closed_positions,
+            "ok": sum_fills == sum_trade_column == sum_positions and sum_closed_positions == sum_performance,
         },
         "equity_curve": [[point.trade.closed_at, point.cumulative] for point in curve],
         "positions_table": [_position_row(p) for p in positions],

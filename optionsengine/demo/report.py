@@ -67,8 +67,9 @@ def render_text(figures: dict, *, logged_errors: list[str] | None = None) -> str
     add(f"  total:    {_money(total['realized_pnl']):>12}  (win rate {_plain(f['pnl']['win_rate_percent'])}%, "
         f"profit factor {_plain(f['pnl']['profit_factor'])}, max drawdown {_money(f['pnl']['max_drawdown'])})")
     r = f["reconciliation"]
-    add(f"reconciliation: exit fills {_money(r['exit_fills_recomputed'])} = positions {_money(r['positions_realized_pnl'])}"
-        f" = trade performance {_money(r['trade_performance_realized_pnl'])}: {'OK' if r['ok'] else 'MISMATCH'}")
+    add(f"reconciliation: exit fills {_money(r['exit_fills_recomputed'])} = positions {_money(r['positions_realized_pnl'])};"
+        f" closed positions {_money(r['closed_positions_realized_pnl'])} = trade performance"
+        f" {_money(r['trade_performance_realized_pnl'])}: {'OK' if r['ok'] else 'MISMATCH'}")
     if d["surprises"]:
         add(f"{len(d['surprises'])} alert(s) ended differently than the session file expects:")
         for row in d["surprises"]:

@@ -7,3 +7,4 @@ class BearerTokenAuthentication(TokenAuthentication):
     """The same DRF token under the `Bearer` keyword that scripts and the original service use."""
 
     keyword = "Bearer"
+

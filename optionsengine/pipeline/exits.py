@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 from optionsengine.lib import market_calendar
 from optionsengine.lib.transactions import entry_point_transaction
 from optionsengine.pipeline import events, followups
+from optionsengine.pipeline.bulk_write import bulk_update_rows
 from optionsengine.pipeline.exit_orders import apply_exit_decision, build_exit_order
 from optionsengine.pipeline.position_inputs import (
     contract_key,
@@ -43,7 +44,6 @@ from optionsengine.pipeline.position_inputs import (
     position_key,
     position_view,
 )
-from optionsengine.pipeline.bulk_write import bulk_update_rows
 from optionsengine.pipeline.stage import StageResult
 from orders_app.models import Order
 from positions_app.engines import exit_reasons

@@ -10,18 +10,20 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import orjson
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
 from bias_app.services.ingest import ingest_bias_payload
 from optionsengine import marketdata
 from optionsengine.lib import clock
 from optionsengine.lib.money import to_decimal
+from optionsengine.lib.throttles import LiveRateThrottle
 from optionsengine.lib.transactions import entry_point_transaction
+from optionsengine.models import WebhookMessageId
 from optionsengine.pipeline.followups import after_commit
 from signals_app.engines import webhook_payload as wp
 from signals_app.engines.normalize import SignalRejected, TestMeta, normalize_signal
@@ -43,12 +45,34 @@ class WebhookRequest:
     token: str | None = None  # ?token=
     started: float | None = None  # time.perf_counter() when the request arrived
     too_large: bool = False
+    body_timeout: bool = False  # the body did not arrive whole within HTTP_BODY_TIMEOUT_SECONDS
+    client_addr: str | None = None  # for throttling repeated authentication failures
+    headers: dict | None = None  # Standard Webhooks headers: webhook-id, webhook-timestamp, webhook-signature
+
+
+class InvalidSignatureThrottle(LiveRateThrottle):
+    """Repeated authentication failures from one address answer 429 (a valid request never counts)."""
+
+    scope = "webhook_invalid_signature"
+
+
+class _ThrottleRequest:
+    """The little of a DRF request that SimpleRateThrottle.get_ident reads."""
+
+    def __init__(self, addr: str | None):
+        self.META = {"REMOTE_ADDR": addr or "unknown"}
+        self.headers: dict = {}  # NUM_PROXIES=0 (default): the address is REMOTE_ADDR alone
+
+
+class _Replayed(Exception):
+    pass
 
 
 @dataclass(frozen=True)
 class WebhookResponse:
     status: int
     body: dict
+    headers: dict = field(default_factory=dict)
 
 
 class _Request:
@@ -63,6 +87,8 @@ class _Request:
         # Refined once the body is parsed and routed; the bias-only endpoint never takes signals.
         self.kind: str = wp.KIND_BIAS_V3 if request.endpoint == ENDPOINT_MTF_BIAS else wp.KIND_SIGNAL
         self.audit_copy: dict | None = None  # kept so even a fault's audit row shows the request
+        self.message_id: str | None = None  # a verified Standard Webhooks id, claimed with the outcome
+        self.warning: str | None = None
 
     def elapsed_ms(self) -> int:
         return int((time.perf_counter() - self.started) * 1000)
@@ -86,6 +112,20 @@ def _rejected(req: _Request, http_status: int, error: str, details: list | None 
     if details is not None:
         body["details"] = details
     return WebhookResponse(http_status, body)
+
+
+def _claim_message_id(message_id: str | None, at: datetime) -> None:
+    """Record a Standard Webhooks id inside the outcome's transaction; a reused id is a replay."""
+    if not message_id:
+        return
+    try:
+        with transaction.atomic():  # savepoint: the unique key decides, across processes
+            WebhookMessageId.objects.create(message_id=message_id, seen_at=at)
+    except IntegrityError:
+        raise _Replayed from None
+    if uuid.uuid4().int % 100 == 0:  # now and then, forget ids far outside the tolerance
+        horizon = at - timedelta(seconds=2 * settings.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS)
+        WebhookMessageId.objects.filter(seen_at__lt=horizon).delete()
 
 
 def _parse(raw_body: bytes) -> dict | None:
@@ -134,6 +174,12 @@ def _handle(req: _Request) -> WebhookResponse:
             raw_payload={"_too_large": True, "_limit_bytes": settings.WEBHOOK_MAX_BODY_BYTES},
         )
         return _rejected(req, 413, "Payload too large")
+    if request.body_timeout:
+        req.audit_alone(
+            kind=req.kind, status=Status.INVALID_PAYLOAD, error_message="Request body timeout",
+            raw_payload={"_body_timeout": True, "_timeout_seconds": settings.HTTP_BODY_TIMEOUT_SECONDS},
+        )
+        return _rejected(req, 408, "Request body timeout")
     payload = _parse(request.raw_body)
     if payload is None:
         req.audit_alone(
@@ -143,20 +189,81 @@ def _handle(req: _Request) -> WebhookResponse:
         return _rejected(req, 400, "Invalid JSON")
     kind = wp.classify_bias_payload(payload) if request.endpoint == ENDPOINT_MTF_BIAS else wp.classify_payload(payload)
     req.kind = kind
+    if wp.json_depth_exceeds(request.raw_body, payload):
+        # Before any recursive walk (redaction, NUL scan, storage): refused on the raw text.
+        preview = wp.audit_payload(None, request.raw_body, secret=secret, max_bytes=max_audit)
+        req.audit_alone(
+            kind=kind, status=Status.INVALID_PAYLOAD, error_message="Invalid payload",
+            raw_payload={"_too_deep": True, "_preview": preview["_preview"]},
+        )
+        return _rejected(req, 400 if kind == wp.KIND_SIGNAL else 422, "Invalid payload",
+                         [{"field": "(body)", "message": f"nested deeper than {wp.MAX_JSON_DEPTH} levels"}])
     audit_copy = wp.audit_payload(payload, request.raw_body, secret=secret, max_bytes=max_audit)
     has_nul = b"\\u0000" in request.raw_body and wp.contains_nul(payload)  # cheap test first
     req.audit_copy = wp.without_nul(audit_copy) if has_nul else audit_copy
     audit_copy = req.audit_copy
-    if not wp.is_authentic(secret=secret, raw_body=request.raw_body, payload=payload, signature=request.signature, token=request.token):
-        req.audit_alone(kind=kind, status=Status.INVALID_SIGNATURE, error_message="Invalid signature", raw_payload=audit_copy)
-        return _rejected(req, 401, "Invalid signature")
+    headers = request.headers or {}
+    auth_error = _authenticate(req, payload, secret, headers)
+    if auth_error:
+        return _refuse_unauthenticated(req, kind, audit_copy, auth_error)
+    if not secret and wp.carries_credentials(
+        payload=payload, signature=request.signature, token=request.token, sw_signature=headers.get(wp.SW_SIGNATURE)
+    ):
+        logger.warning("webhook request %s carries a secret but webhook authentication is off", req.request_id)
+        req.warning = WARNING_AUTH_OFF
     if has_nul:
         req.audit_alone(kind=kind, status=Status.INVALID_PAYLOAD, error_message="Invalid payload", raw_payload=audit_copy)
         return _rejected(req, 400 if kind == wp.KIND_SIGNAL else 422, "Invalid payload",
                          [{"field": "(body)", "message": "NUL characters (\\u0000) are not allowed"}])
-    if kind == wp.KIND_SIGNAL:
-        return _handle_signal(req, payload, audit_copy, secret)
-    return _handle_bias(req, payload, kind, audit_copy, secret)
+    try:
+        if kind == wp.KIND_SIGNAL:
+            response = _handle_signal(req, payload, audit_copy, secret)
+        else:
+            response = _handle_bias(req, payload, kind, audit_copy, secret)
+    except _Replayed:
+        return _refuse_unauthenticated(req, kind, audit_copy, "Replayed message")
+    if req.warning:
+        response.body["warning"] = req.warning
+    return response
+
+
+WARNING_AUTH_OFF = "Webhook authentication is off on this server: the secret or signature sent was not checked"
+
+
+def _authenticate(req: _Request, payload: dict, secret: str, headers: dict) -> str | None:
+    """None when authentic (or auth is off), else the 401 error text.
+
+    The Standard Webhooks header form (webhook-id/-timestamp/-signature) is checked on its own
+    terms, replay included; otherwise any of the SPEC §3 forms authenticates (body secret, ?token=,
+    X-Webhook-Signature over the body), which duplicate suppression is the only replay defence for.
+    """
+    if not secret:
+        return None
+    request = req.request
+    if headers.get(wp.SW_SIGNATURE) or headers.get(wp.SW_ID):
+        error = wp.verify_standard(
+            secret=secret, raw_body=request.raw_body, msg_id=headers.get(wp.SW_ID),
+            timestamp=headers.get(wp.SW_TIMESTAMP), signature=headers.get(wp.SW_SIGNATURE),
+            now_s=req.received_at.timestamp(), tolerance_s=settings.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
+        )
+        if error is None:
+            req.message_id = headers[wp.SW_ID]
+        return error
+    authentic = wp.is_authentic(secret=secret, raw_body=request.raw_body, payload=payload, signature=request.signature, token=request.token)
+    return None if authentic else "Invalid signature"
+
+
+def _refuse_unauthenticated(req: _Request, kind: str, audit_copy: dict | None, error: str) -> WebhookResponse:
+    throttle = InvalidSignatureThrottle()
+    if not throttle.allow_request(_ThrottleRequest(req.request.client_addr), None):
+        wait = max(1, int(throttle.wait() or 1))
+        req.audit_alone(kind=kind, status=Status.INVALID_SIGNATURE, error_message=f"{error} (throttled)", raw_payload=audit_copy)
+        response = _rejected(req, 429, "Too many requests")
+        response.headers["Retry-After"] = str(wait)
+        response.body["retry_after_seconds"] = wait
+        return response
+    req.audit_alone(kind=kind, status=Status.INVALID_SIGNATURE, error_message=error, raw_payload=audit_copy)
+    return _rejected(req, 401, error if error != "Replayed message" else "Invalid signature")
 
 
 def _handle_signal(req: _Request, payload: dict, audit_copy: dict | None, secret: str) -> WebhookResponse:
@@ -176,6 +283,7 @@ def _handle_signal(req: _Request, payload: dict, audit_copy: dict | None, secret
     stored = {**wp.strip_secrets(payload, secret), "trace_id": str(req.request_id)}
     test = signal.test
     with entry_point_transaction():
+        _claim_message_id(req.message_id, req.received_at)
         verdict = record_signal_webhook(
             signal=signal, stored_payload=stored, window_seconds=settings.DUPLICATE_WINDOW_SECONDS,
             audit=AuditFields(
@@ -202,6 +310,7 @@ def _anchor_simulated_market(symbol: str, price, at: datetime) -> None:
 
 def _handle_bias(req: _Request, payload: dict, kind: str, audit_copy: dict | None, secret: str) -> WebhookResponse:
     with entry_point_transaction():
+        _claim_message_id(req.message_id, req.received_at)
         outcome = ingest_bias_payload(payload=wp.strip_secrets(payload, secret), kind=kind, received_at=req.received_at)
         req.audit(
             kind=kind, status=outcome.audit_status, error_message=outcome.error_message,

@@ -26,8 +26,8 @@ from django.db import transaction
 from optionsengine.lib import market_calendar
 from optionsengine.lib.transactions import entry_point_transaction
 from optionsengine.pipeline import events
-from optionsengine.pipeline.position_inputs import contract_key, exit_rules_config, fetch_quotes, position_key
 from optionsengine.pipeline.bulk_write import bulk_update_rows
+from optionsengine.pipeline.position_inputs import contract_key, exit_rules_config, fetch_quotes, position_key
 from optionsengine.pipeline.stage import StageResult
 from positions_app.engines import pnl
 from positions_app.engines.trailing import refresh_trailing

@@ -28,7 +28,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from optionsengine.lib import market_calendar
 from optionsengine.lib.money import CONTRACT_MULTIPLIER, MoneyParseError, to_decimal
 from optionsengine.marketdata.types import DealerPosition
-from signals_app.engines.paths import dig as _lookup
 from signals_app.engines.outcome import (
     BEARISH,
     BULLISH,
@@ -41,6 +40,7 @@ from signals_app.engines.outcome import (
     ContractChoice,
     EngineDecision,
 )
+from signals_app.engines.paths import dig as _lookup
 from signals_app.engines.reasons import ENTRY_TIER_BLOCK, ENTRY_WAIT, with_details
 from signals_app.engines.snapshot import LEAPS, LONG, POSITION, SCALP, SWING, DecisionInput, OpenPosition
 

@@ -21,8 +21,8 @@ from optionsengine.lib import money
 from optionsengine.lib.money import CONTRACT_MULTIPLIER, MoneyParseError
 from optionsengine.lib.option_contracts import days_to_expiry
 from signals_app.engines import reasons
-from signals_app.engines.paths import dig as _field
 from signals_app.engines.outcome import GateCheck, GateVerdict
+from signals_app.engines.paths import dig as _field
 from signals_app.engines.setup_type import BREAKOUT, MEAN_REVERT, strategy_type
 from signals_app.engines.snapshot import LONG, SHORT, DecisionInput, OpenPosition
 

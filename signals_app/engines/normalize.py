@@ -32,8 +32,15 @@ PRICE_FIELDS = ("price", "strike")  # must be > 0 and fit the price columns (num
 MAX_PRICE = 10**9
 MAX_ABS_NUMBER = 10**9
 MAX_TIMEFRAME_COUNT = 99_999  # keeps the canonical string short enough for its column
+MAX_TIMEFRAME_TEXT = 24  # "99999 minutes" fits; longer text is never a timeframe
 STRING_FIELDS = ("symbol", "ticker", "direction", "side", "trend", "bias", "action", "order_action", "pattern", "session")
-OBJECT_FIELDS = ("meta", "metadata", "indicators", "regime_context", "execution_guidance", "strategy", "event", "market", "candle")
+# Containers we read (metadata.*) or the original schema typed as objects (indicators).
+OBJECT_FIELDS = ("metadata", "indicators")
+# Containers we only look into for a nested alias (`event.phase_name`, `strategy.order_action`, …).
+# Real indicators also send these as plain strings: the Multi-Timeframe Trend Dots indicator sends
+# `"event": "trend_change"`, and strategy alerts name themselves in `strategy`. A string simply has
+# no nested alias; only a number, boolean or list is an impossible type.
+OBJECT_OR_STRING_FIELDS = ("meta", "regime_context", "execution_guidance", "strategy", "event", "market", "candle")
 TEXT_ID_MAX = 128
 
 MISSING_SYMBOL = "Missing symbol"
@@ -99,6 +106,9 @@ def check_types(payload: dict) -> list[dict]:
     for key in OBJECT_FIELDS:
         if payload.get(key) is not None and not isinstance(payload[key], dict):
             bad(key, "must be an object")
+    for key in OBJECT_OR_STRING_FIELDS:
+        if payload.get(key) is not None and not isinstance(payload[key], dict | str):
+            bad(key, "must be an object or a string")
     if payload.get("signal") is not None and not isinstance(payload["signal"], dict | str):
         bad("signal", "must be an object or a string")
     for key in NUMERIC_FIELDS:
@@ -197,6 +207,8 @@ def canonical_timeframe(raw: str | int | float) -> str:
             raise SignalRejected(INVALID_TIMEFRAME)
         return _minutes_to_canonical(round(raw))
     text = str(raw).split(",", 1)[0].strip()
+    if len(text) > MAX_TIMEFRAME_TEXT:  # also keeps int() far from its 4 300-digit limit
+        raise SignalRejected(INVALID_TIMEFRAME)
     match = _TIMEFRAME_RE.match(text)
     if not text or not match:
         raise SignalRejected(INVALID_TIMEFRAME)

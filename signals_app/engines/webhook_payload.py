@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 
@@ -13,6 +15,13 @@ AUDIT_PREVIEW_CHARS = 500
 V3_SOURCE_PREFIX = "MTF_BIAS_ENGINE_V3"
 V3_SHAPE_KEYS = ("mtf", "macro", "intent", "liquidity", "space", "trigger")
 LEGACY_EVENT_TYPES = {"BIAS_SNAPSHOT", "BIAS_CHANGE", "ORB_UPDATE"}
+
+# Far deeper than any alert (V3 bias payloads nest 4 levels) and far below orjson's encoder limit
+# (254) and Python's recursion limit, so every recursive walk below is safe once this holds.
+MAX_JSON_DEPTH = 32
+# Standard Webhooks (standardwebhooks.com): signed id and timestamp, checked within a tolerance.
+SW_ID, SW_TIMESTAMP, SW_SIGNATURE = "webhook-id", "webhook-timestamp", "webhook-signature"
+SW_MAX_ID_LENGTH = 255
 
 KIND_SIGNAL = "signal"
 KIND_BIAS_V3 = "bias_v3"
@@ -43,6 +52,25 @@ def classify_bias_payload(payload: dict) -> str:
     return kind
 
 
+def json_depth_exceeds(raw_body: bytes, payload, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when the parsed body nests containers deeper than `limit` (iterative: no recursion).
+
+    A body with fewer than `limit` brackets cannot be that deep, so alerts skip the walk entirely.
+    """
+    if raw_body.count(b"{") + raw_body.count(b"[") <= limit:
+        return False
+    stack = [(payload, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values() if isinstance(child, dict | list))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
+    return False
+
+
 def _equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
@@ -68,6 +96,51 @@ def is_authentic(*, secret: str, raw_body: bytes, payload: dict | None, signatur
             if isinstance(value, str):
                 ok |= _equal(value, secret)
     return ok
+
+
+def _sw_key(secret: str) -> bytes:
+    """A `whsec_<base64>` secret is used decoded, as Standard Webhooks libraries do; any other as UTF-8."""
+    if secret.startswith("whsec_"):
+        try:
+            return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    return secret.encode("utf-8")
+
+
+def sign_standard(*, secret: str, msg_id: str, timestamp: int | str, raw_body: bytes) -> str:
+    """The `webhook-signature` value for one message: `v1,<base64 HMAC-SHA256 of id.timestamp.body>`."""
+    signed = f"{msg_id}.{timestamp}.".encode() + raw_body
+    return "v1," + base64.b64encode(hmac.new(_sw_key(secret), signed, hashlib.sha256).digest()).decode()
+
+
+def verify_standard(
+    *, secret: str, raw_body: bytes, msg_id: str | None, timestamp: str | None, signature: str | None,
+    now_s: float, tolerance_s: int,
+) -> str | None:
+    """None when the Standard Webhooks headers are valid, else why not (the 401 error text).
+
+    The timestamp and id are signed with the body, so a captured request cannot be replayed after
+    the tolerance window; within it the caller refuses a reused id.
+    """
+    if not msg_id or not timestamp or not signature:
+        return "Invalid signature"
+    if len(msg_id) > SW_MAX_ID_LENGTH or not timestamp.strip().isdigit() or len(timestamp.strip()) > 12:
+        return "Invalid signature"
+    if abs(now_s - int(timestamp)) > tolerance_s:
+        return "Signature timestamp outside tolerance"
+    expected = sign_standard(secret=secret, msg_id=msg_id, timestamp=timestamp.strip(), raw_body=raw_body)
+    ok = False
+    for candidate in signature.split()[:8]:  # several signatures during a secret rotation
+        ok |= _equal(candidate, expected)
+    return None if ok else "Invalid signature"
+
+
+def carries_credentials(*, payload: dict | None, signature: str | None, token: str | None, sw_signature: str | None) -> bool:
+    """Did the sender try to authenticate? (used to warn when auth is off)"""
+    if signature or token or sw_signature:
+        return True
+    return isinstance(payload, dict) and any(payload.get(key) for key in SECRET_FIELDS)
 
 
 def contains_nul(value) -> bool:

@@ -113,7 +113,7 @@ def test_the_trace_takes_a_constant_number_of_queries(upto):
     with CaptureQueriesContext(connection) as few:
         get_signal_trace(small.signal.signal_id)
     big = lifecycle(upto="closed")
-    for n in range(5):  # more events and exit legs must not add queries
+    for _ in range(5):  # more events and exit legs must not add queries
         WebhookEvent.objects.create(request_id=uuid.uuid4(), kind="signal", status="duplicate", signal=big.signal,
                                     created_at=NOW)
         Order.objects.create(position=big.position, side="exit", quantity=1, status="cancelled",

@@ -65,9 +65,6 @@ def test_every_bias_alert_expected_to_be_accepted_is_a_valid_v3_payload():
     assert not failures
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ingestion rejects the Multi-Timeframe Trend Dots shape: signals_app/engines/normalize.py lists `event` in "
-    "OBJECT_FIELDS, so `\"event\": \"trend_change\"` (a string) is a 400 'event must be an object'"))
 def test_trend_dots_alerts_parse():
     for alert in (a for a in SESSION.alerts if _is_trend_dots(a)):
         normalize_signal(alert.payload, alert.at)

@@ -7,8 +7,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from optionsengine.lib import market_calendar as cal
-from optionsengine.lib.market_calendar import MARKET_TZ
-from optionsengine.lib.market_calendar import Session
+from optionsengine.lib.market_calendar import MARKET_TZ, Session
 
 NYSE_2026 = {
     date(2026, 1, 1): "New Year's Day",

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-PURE_MODULES = [
+ROOT = Path(__file__).resolve().parents[2]
+# Pure modules outside an engines/ package, listed by hand; every module under an app's engines/
+# package is discovered below, so new engines are checked without editing this file.
+PURE_LIB_MODULES = [
     "optionsengine.lib.market_calendar",
     "optionsengine.lib.option_contracts",
     "optionsengine.lib.option_math",
@@ -15,15 +19,34 @@ PURE_MODULES = [
     "optionsengine.lib.symbols",
     "optionsengine.marketdata.simulated.path",
     "optionsengine.marketdata.simulated.chain",
-    "signals_app.engines.normalize",
-    "signals_app.engines.webhook_payload",
-    "bias_app.engines.validation",
-    "bias_app.engines.normalize",
-    "bias_app.engines.derive",
-    "bias_app.engines.staleness",
-    "bias_app.engines.gating",
-    "bias_app.engines.config",
 ]
+
+
+def discover_engine_modules() -> list[str]:
+    """Every module in an `engines` package of a first-party app (any depth, __init__ included)."""
+    modules = []
+    packages = [d for d in sorted(ROOT.iterdir()) if d.is_dir() and not d.name.startswith(".") and (d / "__init__.py").is_file()]
+    for package in packages:
+        if package.name == "tests":
+            continue
+        for path in sorted(package.glob("**/engines/**/*.py")):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules.append(".".join(parts))
+    return modules
+
+
+ENGINE_MODULES = discover_engine_modules()
+PURE_MODULES = PURE_LIB_MODULES + ENGINE_MODULES
+
+
+def test_engine_discovery_finds_every_app_engine_package():
+    for package in ("signals_app.engines", "bias_app.engines"):
+        assert package in ENGINE_MODULES
+    assert "signals_app.engines.normalize" in ENGINE_MODULES and "bias_app.engines.derive" in ENGINE_MODULES
+
+
 FORBIDDEN = ("django", "optionsengine.lib.clock")
 
 

@@ -9,7 +9,7 @@ import pytest
 from positions_app.engines import exit_reasons as R
 from positions_app.engines.exit_engine import evaluate_exit, partial_quantity
 from positions_app.engines.exit_inputs import FULL, HOLD, PARTIAL, ExitRulesConfig, ExitSettings
-from tests.positions_app.builders import D, NOW, bias_state, quote, view
+from tests.positions_app.builders import NOW, D, bias_state, quote, view
 
 RULES = ExitRulesConfig()
 SETTINGS = ExitSettings()

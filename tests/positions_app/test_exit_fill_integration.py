@@ -11,7 +11,7 @@ from bias_app.models import BiasTradePerformance
 from optionsengine.pipeline import execute, exits
 from orders_app.models import Trade
 from positions_app.models import Position
-from tests.positions_app.builders import D, NOW, make_position
+from tests.positions_app.builders import NOW, D, make_position
 
 pytestmark = pytest.mark.django_db
 

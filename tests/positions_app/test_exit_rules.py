@@ -10,7 +10,7 @@ from optionsengine.lib.market_calendar import MARKET_TZ
 from positions_app.engines import exit_reasons as R
 from positions_app.engines.exit_inputs import ExitRulesConfig, ExitSettings
 from positions_app.engines.exit_rules import expiry_close_due, forced_exits, last_trading_day, rule_exits
-from tests.positions_app.builders import D, NOW, quote, view
+from tests.positions_app.builders import NOW, D, quote, view
 
 
 def ny(year, month, day, hour, minute=0) -> datetime:

@@ -8,7 +8,7 @@ import pytest
 
 from positions_app.engines import exit_reasons as R
 from positions_app.engines.exit_tiers import evaluate_tiers
-from tests.positions_app.builders import D, NOW, bias_state, greeks, quote, view
+from tests.positions_app.builders import NOW, D, bias_state, greeks, quote, view
 
 
 def run(position=None, q=None, bias=None, pnl="0"):

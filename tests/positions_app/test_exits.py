@@ -16,7 +16,7 @@ from optionsengine.pipeline.exits import sweep
 from orders_app.models import Order
 from positions_app.engines import exit_reasons as R
 from positions_app.models import Position
-from tests.positions_app.builders import D, NIGHT, NOW, bias_state, make_position
+from tests.positions_app.builders import NIGHT, NOW, D, bias_state, make_position
 
 pytestmark = pytest.mark.django_db
 

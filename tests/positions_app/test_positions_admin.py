@@ -7,7 +7,7 @@ import pytest
 from orders_app.models import Order
 from positions_app.engines import exit_reasons as R
 from positions_app.models import ExitRule, Position
-from tests.positions_app.builders import D, NOW, make_position
+from tests.positions_app.builders import NOW, D, make_position
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("now")]
 

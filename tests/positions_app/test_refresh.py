@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from optionsengine.pipeline import events
 from optionsengine.pipeline.refresh import sweep
 from positions_app.models import ExitRule, Position
-from tests.positions_app.builders import D, NIGHT, NOW, make_position
+from tests.positions_app.builders import NIGHT, NOW, D, make_position
 
 pytestmark = pytest.mark.django_db
 

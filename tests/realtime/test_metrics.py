@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from optionsengine.observability import metrics
 from optionsengine.pipeline import events, run_once
 from optionsengine.pipeline.stage import StageResult
 from tests.realtime.conftest import sample_position_payload

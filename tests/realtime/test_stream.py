@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import urllib.request
@@ -15,7 +14,6 @@ from optionsengine.lib import clock
 from optionsengine.observability import broadcast
 from optionsengine.pipeline import events
 from tests.realtime.conftest import event_frame, read_until, sample_position_payload
-
 
 
 @pytest.fixture(autouse=True)
@@ -167,7 +165,7 @@ def test_stream_under_a_real_wsgi_server(live_server, api_token):
             while time.monotonic() < deadline:
                 try:
                     line = response.readline().decode()
-                except socket.timeout:
+                except TimeoutError:
                     break
                 lines.append(line)
                 if line.startswith("data: ") and '"position_update"' in line:

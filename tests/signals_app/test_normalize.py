@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import orjson
 import pytest
 
 from signals_app.engines.normalize import (
@@ -228,6 +230,10 @@ def test_test_traffic_has_one_definition_top_level_first(payload, is_test, sessi
         ({"symbol": 123}, "symbol"),
         ({"meta": {"ticker": 5}}, "meta.ticker"),
         ({"timeframe": {"x": 1}}, "timeframe"),
+        ({"indicators": "rsi"}, "indicators"),
+        ({"event": 5}, "event"),
+        ({"strategy": ["a"]}, "strategy"),
+        ({"market": True}, "market"),
     ],
 )
 def test_fields_of_impossible_types_reject_the_payload_with_details(extra, field):
@@ -249,3 +255,23 @@ def test_a_rejection_carries_what_was_known_for_the_audit_row():
     assert rejected.value.known["timeframe"] == "1h"
     assert "direction" not in rejected.value.known
     assert rejected.value.known["test"].is_test is True
+
+
+TREND_DOTS = orjson.loads((Path(__file__).resolve().parents[1] / "data" / "webhooks" / "mtf_trend_dots_trend_change.json").read_bytes())
+
+
+def test_a_real_trend_dots_alert_with_a_string_event_normalizes():
+    signal = normalize_signal(TREND_DOTS, NOW)
+    assert (signal.symbol, signal.direction, signal.timeframe) == ("SPY", "long", "3m")
+
+
+@pytest.mark.parametrize("key", ["meta", "regime_context", "execution_guidance", "strategy", "event", "market", "candle"])
+def test_alias_containers_may_be_strings_and_then_hold_no_alias(key):
+    signal = normalize_signal({**BASE, key: "trend_change"}, NOW)
+    assert signal.direction == "long"
+
+
+def test_a_string_event_is_not_read_as_a_direction_alias():
+    with pytest.raises(SignalRejected) as rejected:
+        normalize_signal({"symbol": "SPY", "timeframe": "5", "event": "markup"}, NOW)
+    assert rejected.value.error == INVALID_DIRECTION

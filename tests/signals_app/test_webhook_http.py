@@ -45,6 +45,18 @@ def test_accepted_alert_creates_a_pending_signal_and_answers_201(post_webhook, f
     assert event.processing_time_ms is not None
 
 
+def test_a_real_trend_dots_alert_with_a_string_event_is_accepted(post_webhook):
+    from pathlib import Path
+
+    raw = (Path(__file__).resolve().parents[1] / "data" / "webhooks" / "mtf_trend_dots_trend_change.json").read_bytes()
+    response, body = post_webhook(raw)
+    assert response.status_code == 201, body
+    signal = Signal.objects.get(signal_id=body["signal_id"])
+    assert (signal.symbol, signal.direction, signal.timeframe) == ("SPY", "long", "3m")
+    assert signal.raw_payload["event"] == "trend_change"
+    assert only_event().status == "accepted"
+
+
 def test_trailing_slash_is_the_same_endpoint(post_webhook):
     response, _ = post_webhook(ALERT, path="/webhook/")
     assert response.status_code == 201

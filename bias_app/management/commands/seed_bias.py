@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from optionsengine.lib.symbols import normalize_symbol
 from bias_app.engines.seed import SEED_BIASES, seed_payload
 from bias_app.engines.staleness import now_ms
 from bias_app.models import BiasStateCurrent
 from bias_app.services.ingest import ingest_bias_payload
 from optionsengine.lib import clock
 from optionsengine.lib.market_calendar import is_regular_hours
+from optionsengine.lib.symbols import normalize_symbol
 from optionsengine.lib.transactions import entry_point_transaction
 
 

@@ -1,0 +1,190 @@
+"""The HTTP edge under granian: no slow or oversized upload ever holds a Python thread.
+
+granian parses HTTP in Rust, but in its WSGI mode a request reaches a Python thread as soon as its
+headers have arrived, and reading the body there blocks that thread for as long as the client
+takes (granian has no body read timeout): a handful of stalled uploads would stall the service.
+This module is an RSGI application instead. The body is read on the worker's event loop, with the
+size cap (`WEBHOOK_MAX_BODY_BYTES`) and a deadline (`HTTP_BODY_TIMEOUT_SECONDS`); only a complete
+request is handed to Django's ordinary WSGI handler, on one thread per worker (the work is CPU bound
+under the GIL, and one thread keeps one persistent database connection per worker).
+
+A body over the cap or not complete in time is not read further. On the webhook endpoints Django
+still gets the request, with `EDGE_PROBLEM` set in the environ, so the view answers 413/408 and
+writes its audit row; anywhere else the edge answers itself. Chunked bodies arrive de-chunked and
+are handed on with a real Content-Length.
+
+    granian --interface rsgi optionsengine.edge:application     (bin/serve does this)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+logger = logging.getLogger(__name__)
+
+EDGE_PROBLEM = "optionsengine.edge_problem"  # environ key; set only here, never from a header
+TOO_LARGE = "too_large"
+TIMEOUT = "timeout"
+WEBHOOK_PATH_PREFIXES = ("/webhook", "/api/webhooks/")
+_STATUS_TEXT = {TOO_LARGE: (413, b'{"error":"Payload too large"}'), TIMEOUT: (408, b'{"error":"Request body timeout"}')}
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+
+async def read_body(proto, *, limit: int, timeout: float, declared: int | None) -> tuple[bytes, str | None]:
+    """(body, problem): the whole body, or b"" and why it was not read to the end."""
+    if declared is not None and declared > limit:
+        return b"", TOO_LARGE
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    stream = proto.__aiter__()
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return b"", TIMEOUT
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), remaining)
+        except StopAsyncIteration:
+            return b"".join(chunks), None
+        except TimeoutError:
+            return b"", TIMEOUT
+        size += len(chunk)
+        if size > limit:
+            return b"", TOO_LARGE
+        chunks.append(chunk)
+
+
+def _split_host(value: str, default_port: str) -> tuple[str, str]:
+    host, sep, port = value.rpartition(":")
+    if not sep or "]" in port:  # no port, or a bare IPv6 address
+        return value.strip("[]"), default_port
+    return host.strip("[]"), port
+
+
+def build_environ(scope, body: bytes, problem: str | None) -> dict:
+    server_name, server_port = _split_host(scope.server, "80")
+    remote_addr, remote_port = _split_host(scope.client, "0")
+    environ = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": scope.path,
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": server_port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": remote_addr,
+        "REMOTE_PORT": remote_port,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": True,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for name, value in scope.headers.items():
+        key = name.lower()
+        if key in ("content-length", "transfer-encoding"):
+            continue
+        if key == "content-type":
+            environ["CONTENT_TYPE"] = value
+            continue
+        meta = "HTTP_" + key.upper().replace("-", "_")
+        environ[meta] = f"{environ[meta]},{value}" if meta in environ else value
+    if problem:
+        environ[EDGE_PROBLEM] = problem
+    return environ
+
+
+def _declared_length(scope) -> int | None:
+    raw = scope.headers.get("content-length")
+    return int(raw) if raw is not None and raw.strip().isdigit() and len(raw.strip()) < 19 else None
+
+
+class EdgeApp:
+    """RSGI application: read the body within limits on the event loop, then run Django on a thread."""
+
+    def __init__(self, wsgi_app, *, max_body_bytes: int, body_timeout: float, threads: int = 1):
+        self.wsgi_app = wsgi_app
+        self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
+        self.threads = threads
+        self.executor: ThreadPoolExecutor | None = None
+
+    def __rsgi_init__(self, loop) -> None:
+        self.executor = ThreadPoolExecutor(self.threads, thread_name_prefix="django")
+
+    def __rsgi_del__(self, loop) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+    async def __rsgi__(self, scope, proto) -> None:
+        if scope.proto != "http":
+            return  # websockets are not served
+        if self.executor is None:
+            self.__rsgi_init__(None)
+        if scope.method in _NO_BODY_METHODS:
+            body, problem = b"", None
+        else:
+            try:
+                body, problem = await read_body(
+                    proto, limit=self.max_body_bytes, timeout=self.body_timeout, declared=_declared_length(scope)
+                )
+            except Exception:  # the client went away mid-body: nobody to answer
+                logger.info("client closed the connection during the request body (%s %s)", scope.method, scope.path)
+                return
+        if problem and not scope.path.startswith(WEBHOOK_PATH_PREFIXES):
+            status, text = _STATUS_TEXT[problem]
+            proto.response_bytes(status, [("content-type", "application/json"), ("connection", "close")], text)
+            return
+        environ = build_environ(scope, body, problem)
+        loop = asyncio.get_running_loop()
+        status, headers, payload = await loop.run_in_executor(self.executor, self._call_django, environ)
+        if problem:
+            headers.append(("connection", "close"))  # the unread rest of the body must not be parsed as a request
+        proto.response_bytes(status, headers, payload)
+
+    def _call_django(self, environ: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+        started: dict = {}
+
+        def start_response(status: str, headers, exc_info=None):
+            started["status"] = int(status.split(" ", 1)[0])
+            started["headers"] = list(headers)
+
+        result = self.wsgi_app(environ, start_response)
+        try:
+            payload = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return started["status"], started["headers"], payload
+
+
+def _application() -> EdgeApp:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optionsengine.settings")
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+
+    wsgi_app = get_wsgi_application()
+    return EdgeApp(
+        wsgi_app, max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES, body_timeout=settings.HTTP_BODY_TIMEOUT_SECONDS,
+        threads=settings.WEB_THREADS,
+    )
+
+
+def __getattr__(name: str):
+    """`application` is built on first use, so importing this module never sets Django up."""
+    if name == "application":
+        app = _application()
+        globals()["application"] = app
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,40 @@
+"""Per-address throttles (DRF): token logins, and webhook requests that fail authentication.
+
+Not in optionsengine.lib.auth: DRF imports the authentication classes while loading its settings,
+and the token view imports DRF settings, so one module holding both would import itself.
+"""
+
+import logging
+
+from django.conf import settings
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import SimpleRateThrottle
+
+security_log = logging.getLogger("optionsengine.security")
+
+
+class LiveRateThrottle(SimpleRateThrottle):
+    """Rates read from settings at each request (DRF binds them at import), keyed by client address."""
+
+    def get_rate(self):
+        return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginRateThrottle(LiveRateThrottle):
+    scope = "login"
+
+
+class ThrottledObtainAuthToken(ObtainAuthToken):
+    """POST /api/auth/token with a per-address rate: a login flood answers 429, not CPU-bound hashing."""
+
+    throttle_classes = [LoginRateThrottle]
+
+    def throttled(self, request, wait):
+        security_log.warning("token login throttled for %s (retry after %s s)", request.META.get("REMOTE_ADDR"), wait)
+        super().throttled(request, wait)
+
+
+obtain_auth_token = ThrottledObtainAuthToken.as_view()
