@@ -8,6 +8,23 @@ import pytest
 from optionsengine.lib import clock
 
 
+@pytest.fixture(autouse=True)
+def _isolated_shared_cache():
+    """Every test starts without cached bias states, config or market data (provider breakers
+    included) left by an earlier test in a shared Redis; the simulated market's memo is reset."""
+    from django.core.cache import cache
+
+    from optionsengine.marketdata.registry import reset_service
+
+    if hasattr(cache, "delete_pattern"):  # django-redis: only our keys, never a flush of a shared db
+        for pattern in ("*bias*", "*marketdata*"):
+            cache.delete_pattern(pattern)
+    else:
+        cache.clear()
+    reset_service()
+    yield
+
+
 @pytest.fixture
 def frozen_now():
     """Freeze the service clock at a known regular-hours moment (Fri 2026-03-13 10:30 New York)."""

@@ -29,7 +29,9 @@ from orders_app.models import Order, Trade
 from positions_app.models import Position
 from signals_app.models import Signal, WebhookEvent
 
-pytestmark = pytest.mark.django_db
+# Real commits: the bias state cache (Redis) is refreshed on commit, as in production; inside a
+# test-wide transaction it would keep serving the first state it cached.
+pytestmark = pytest.mark.django_db(transaction=True)
 KEEP = {"ExitRule", "RiskLimit", "BiasConfig"}  # configuration the migrations seed
 
 
@@ -42,11 +44,18 @@ def short_session(minutes: int, manage_for: int):
 
 def clear_pipeline_tables() -> None:
     """Everything a replay writes, so the same session can run again from scratch."""
+    tables = [
+        connection.ops.quote_name(model._meta.db_table)
+        for label in ("signals_app", "orders_app", "positions_app", "bias_app", "optionsengine")
+        for model in apps.get_app_config(label).get_models() if model.__name__ not in KEEP
+    ]
     with connection.cursor() as cursor:
-        for label in ("signals_app", "orders_app", "positions_app", "bias_app", "optionsengine"):
-            for model in apps.get_app_config(label).get_models():
-                if model.__name__ not in KEEP:
-                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+        else:
+            with connection.constraint_checks_disabled():  # rows reference each other across tables
+                for table in tables:
+                    cursor.execute(f"DELETE FROM {table}")
     cache.clear()
 
 

@@ -1,17 +1,8 @@
-"""Ops tests start from an empty cache, like the pipeline tests (shared Redis in CI)."""
+"""Ops tests exercise the fast path (cache isolation is global: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-
-from tests.pipeline.conftest import _forget_cached_state
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache():
-    _forget_cached_state()
-    yield
-    _forget_cached_state()
 
 
 @pytest.fixture(autouse=True)
