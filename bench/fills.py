@@ -47,7 +47,7 @@ def ensure_database(url: str) -> None:
 
 
 def setup_django(db_url: str) -> None:
-    os.environ.update({"DATABASE_URL": db_url, "SECRET_KEY": "bench", "DEBUG": "false", "LOG_LEVEL": "WARNING",
+    os.environ.update({"DATABASE_URL": db_url, "SECRET_KEY": "bench", "DEBUG": "false", "LOG_LEVEL": "WARNING", "WEBHOOK_AUTH": "off",
                        "CONN_MAX_AGE": "600", "MARKET_DATA_PROVIDERS": "simulated", "ALLOWED_HOSTS": "127.0.0.1"})
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optionsengine.settings")

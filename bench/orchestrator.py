@@ -55,7 +55,7 @@ print(json.dumps({"counts": total, "first": first, "last": last}))
 
 def bench_env(url: str, full_path: bool = False) -> dict:
     extra = {"ENABLE_CONFLUENCE_GATE": "false"} if full_path else {}
-    return {**os.environ, **extra, "DATABASE_URL": url, "SECRET_KEY": "bench", "ALLOWED_HOSTS": "localhost",
+    return {**os.environ, **extra, "DATABASE_URL": url, "SECRET_KEY": "bench", "ALLOWED_HOSTS": "localhost", "WEBHOOK_AUTH": "off",
             "OPTIONSENGINE_NOW": NOW, "DJANGO_SETTINGS_MODULE": "optionsengine.settings", "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT)}
 

@@ -213,11 +213,20 @@ Q_CLUSTER = {
     "save_limit": 200,
     "queue_limit": 2 * _Q_WORKERS,  # tasks held in memory; time spent queued counts against `retry`
     "bulk": 1,
-    "poll": 0.2,
+    # ORM broker: the pusher sleeps this long whenever it finds the queue empty, and it finds it
+    # empty right after handing over each task, so every fast-path hop (orchestrator → order creator
+    # → executor) waited ~one poll: 0.2 s gave a 612 ms webhook→fill p50 embedded, 0.05 s 282 ms
+    # (bench/latency.py). Cost: ~20 cheap queue reads/s per idle qcluster. (Redis broker: BLPOP.)
+    "poll": _float("Q_POLL_SECONDS", 0.05),
     "time_zone": "America/New_York",
 }
 if QUEUE_BROKER == "redis":
-    Q_CLUSTER["django_redis"] = "default"
+    # Its own connection, not the cache's: the broker waits on BLPOP for 1 s when the queue is
+    # idle, and the cache's 0.5 s socket timeout made every idle wait raise, after which django-q2's
+    # pusher sleeps 10 s before it is restarted — fast-path tasks then waited up to ~10 s.
+    # The socket timeout stays above the 1 s BLPOP so a dead Redis still fails rather than hangs.
+    _sep = "&" if "?" in REDIS_URL else "?"
+    Q_CLUSTER["redis"] = f"{REDIS_URL}{_sep}socket_timeout=5&socket_connect_timeout=2&health_check_interval=30"
 else:
     Q_CLUSTER["orm"] = "default"
 
