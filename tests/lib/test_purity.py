@@ -1,4 +1,4 @@
-"""Pure modules stay pure: importing them loads no Django (so no ORM or settings) and no clock."""
+"""Pure modules stay pure: importing them loads no Django (so no ORM or settings), no HTTP client and no clock."""
 
 from __future__ import annotations
 
@@ -47,14 +47,14 @@ def test_engine_discovery_finds_every_app_engine_package():
     assert "signals_app.engines.normalize" in ENGINE_MODULES and "bias_app.engines.derive" in ENGINE_MODULES
 
 
-FORBIDDEN = ("django", "optionsengine.lib.clock")
+FORBIDDEN = ("django", "httpx", "optionsengine.lib.clock")
 
 
 @pytest.mark.parametrize("module", PURE_MODULES)
 def test_pure_module_imports_no_django_and_no_clock(module):
     probe = (
         f"import sys, importlib; importlib.import_module({module!r}); "
-        f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'django' or m in {FORBIDDEN!r})))"
+        f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'httpx') or m in {FORBIDDEN!r})))"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "", f"{module} pulls in {result.stdout.strip()}"
