@@ -430,6 +430,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": _choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})},
     "loggers": {
         "django_q": {"level": "WARNING"},
+        "django-q": {"level": "WARNING"},  # django-q2 logs "Enqueued" at INFO under this name, per task
         # httpx logs every request URL at INFO, and some providers take their key in the query.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},

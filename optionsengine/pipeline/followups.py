@@ -24,9 +24,31 @@ STAGES = ("orchestrate", "create_orders", "execute", "refresh", "exits")
 
 
 def after_commit(stage: str, row_id: object) -> None:
+    """Run `stage` for `row_id` once the caller's transaction commits.
+
+    With the ORM broker the task row is inserted right here, inside the caller's transaction: it
+    commits atomically with the work it follows (a crash after COMMIT cannot lose it), and the
+    webhook pays one more INSERT instead of a second transaction. django-q2 skips its
+    connection housekeeping inside an atomic block, which otherwise reopened the connection on
+    every enqueue. A failing enqueue is logged and left to the sweeps; should the INSERT itself
+    fail, the database is failing and the request fails with it (TradingView retries a 500).
+    The Redis broker (and sync mode, which would run the task inside this transaction) enqueue on
+    commit instead.
+    """
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}")
-    transaction.on_commit(lambda: _dispatch(stage, str(row_id)))
+    if _transactional_enqueue():
+        _dispatch(stage, str(row_id))
+    else:
+        transaction.on_commit(lambda: _dispatch(stage, str(row_id)))
+
+
+def _transactional_enqueue() -> bool:
+    return (
+        settings.QUEUE_BROKER == "orm"
+        and not settings.Q_CLUSTER.get("sync")
+        and transaction.get_connection().in_atomic_block
+    )
 
 
 def _dispatch(stage: str, row_id: str) -> None:
