@@ -25,8 +25,10 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SIGNAL_CANDLES = 200
-# 5m needs a whole session (78 bars) for today's opening range and VWAP; the others feed EMA21 trends.
-MTF_COUNTS = {"5m": 80, "15m": 50, "1h": 50, "4h": 40, "1d": 30}
+# 5m needs a whole session (78 bars) for today's opening range and VWAP; the others feed EMA21
+# trends, which need 21 bars — a few more, not more: the daily series decides how many trading
+# days of minutes the simulated market builds for a symbol it has not seen yet.
+MTF_COUNTS = {"5m": 80, "15m": 30, "1h": 30, "4h": 24, "1d": 24}
 
 
 def candle_timeframe(timeframe_minutes: int) -> str:

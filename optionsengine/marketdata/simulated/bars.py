@@ -28,15 +28,25 @@ def _price(value: float) -> Decimal:
     return Decimal(f"{round(value, 2):.4f}")
 
 
+@functools.lru_cache(maxsize=1024)
+def _session_minutes(path: LogPath, scale: float, units0: int, minutes: int) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """Minute edges (price at each minute boundary) and per-minute draws of one session.
+
+    Shared by every bar size built from the same session, so a signal's six candle series cost
+    one path evaluation per trading day instead of one per series. One hash per minute feeds three
+    16-bit draws: upper wick, lower wick, volume.
+    """
+    edges = tuple(scale * math.exp(x) for x in path.run(units0, minutes + 1))
+    return edges, tuple(path.draws(units0, minutes))
+
+
 def _day_bars(
     *, path: LogPath, scale: float, profile: SymbolProfile, opens_at: datetime, units0: int,
     minutes: int, bucket: int,
 ) -> list[Candle]:
     wick = per_unit_sigma(profile.volatility) * 0.6 / _SIXTEEN_BITS
     per_minute_volume = profile.daily_volume / 390
-    edges = [scale * math.exp(x) for x in path.run(units0, minutes + 1)]
-    # One hash per minute feeds three 16-bit draws: upper wick, lower wick, volume.
-    draws = path.draws(units0, minutes)
+    edges, draws = _session_minutes(path, scale, units0, minutes)
     bars: list[Candle] = []
     for first in range(0, minutes, bucket):
         last = min(first + bucket, minutes)
