@@ -26,7 +26,7 @@ STAGES = ("orchestrate", "create_orders", "execute", "refresh", "exits")
 def after_commit(stage: str, row_id: object) -> None:
     """Run `stage` for `row_id` once the caller's transaction commits.
 
-    With the ORM broker the task row is inserted right here, inside the caller's transaction: it
+    With the ORM broker on PostgreSQL the task row is inserted right here, inside the caller's transaction: it
     commits atomically with the work it follows (a crash after COMMIT cannot lose it), and the
     webhook pays one more INSERT instead of a second transaction. django-q2 skips its
     connection housekeeping inside an atomic block, which otherwise reopened the connection on
@@ -44,10 +44,12 @@ def after_commit(stage: str, row_id: object) -> None:
 
 
 def _transactional_enqueue() -> bool:
+    connection = transaction.get_connection()
     return (
         settings.QUEUE_BROKER == "orm"
+        and connection.vendor == "postgresql"  # SQLite keeps its one write transaction as short as it was
         and not settings.Q_CLUSTER.get("sync")
-        and transaction.get_connection().in_atomic_block
+        and connection.in_atomic_block
     )
 
 
