@@ -139,3 +139,11 @@ def publish_risk(now: datetime) -> None:
         publish(RISK_UPDATE, risk_payload(now))
     except Exception:
         logger.exception("could not publish risk_update")
+
+
+def publish_positions(positions, now: datetime) -> None:
+    """Several positions changed in one commit (call after it): one `position_update` each, then one
+    `risk_update`. Best effort, like the two functions above."""
+    for position in positions:
+        publish_position(position)
+    publish_risk(now)

@@ -165,7 +165,7 @@ def monitor_positions(
     if changed:
         bulk_update_rows(changed, POSITION_FIELDS, batch_size=BULK_BATCH_SIZE)
     if closing:
-        transaction.on_commit(partial(publish_closing, closing, now))
+        transaction.on_commit(partial(events.publish_positions, closing, now))
     reissue_stuck_exits(now=now, result=result)
     return orders
 
@@ -196,12 +196,3 @@ def reissue_stuck_exits(*, now: datetime, result: StageResult) -> list[Order]:
     result.count("exit_reissued", len(orders))
     return orders
 
-
-def publish_closing(positions: list[Position], now: datetime) -> None:
-    """After commit: the positions that started closing, then the portfolio. Best effort."""
-    try:
-        for position in positions:
-            events.publish(events.POSITION_UPDATE, events.position_payload(position))
-        events.publish(events.RISK_UPDATE, events.risk_payload(now))
-    except Exception:
-        logger.exception("could not publish exit events")

@@ -86,16 +86,7 @@ def refresh_positions(*, ids: list, quotes: dict, rules, now: datetime, result: 
         changed.append(position)
     if changed:
         bulk_update_rows(changed, UPDATED_FIELDS, batch_size=BULK_BATCH_SIZE)
-        transaction.on_commit(partial(publish_updates, changed, now))
+        transaction.on_commit(partial(events.publish_positions, changed, now))
     result.count("refreshed", len(changed))
     return changed
 
-
-def publish_updates(positions: list[Position], now: datetime) -> None:
-    """After commit: one `position_update` per position, then one `risk_update`. Best effort."""
-    try:
-        for position in positions:
-            events.publish(events.POSITION_UPDATE, events.position_payload(position))
-        events.publish(events.RISK_UPDATE, events.risk_payload(now))
-    except Exception:
-        logger.exception("could not publish position refresh events")
