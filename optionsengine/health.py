@@ -33,6 +33,8 @@ def _database() -> dict:
 
 
 def _cache() -> dict:
+    if getattr(cache, "breaker_open", False):  # BreakerRedisCache after a Redis failure
+        raise RuntimeError("redis breaker open: serving cache misses until Redis answers again")
     key, value = f"health:{uuid.uuid4().hex}", "1"
     cache.set(key, value, 5)
     if cache.get(key) != value:

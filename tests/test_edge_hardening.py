@@ -389,3 +389,13 @@ def test_bias_requests_with_a_hung_redis_stay_fast(post_webhook, frozen_now, hun
         timings.append(time.perf_counter() - started)
         assert response.status_code == 200, body
     assert sum(timings) < 1.0, timings  # at most one 0.2 s timeout in total, not several per request
+
+
+@pytest.mark.django_db
+def test_health_reports_an_open_redis_breaker_as_a_degraded_cache(client, hung_redis, settings):
+    settings.CACHES = {"default": {"BACKEND": "optionsengine.lib.redis_cache.BreakerRedisCache", "LOCATION": hung_redis,
+                                   "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "BREAKER_SECONDS": 30}}}
+    client.get("/health")  # the first probe meets the hung Redis and opens the breaker
+    body = client.get("/health").json()
+    assert body["database"]["ok"] is True and body["cache"]["ok"] is False
+    assert "breaker open" in body["cache"]["error"] and body["status"] == "degraded"
