@@ -216,8 +216,9 @@ Q_CLUSTER = {
     # ORM broker: the pusher sleeps this long whenever it finds the queue empty, and it finds it
     # empty right after handing over each task, so every fast-path hop (orchestrator → order creator
     # → executor) waited ~one poll: 0.2 s gave a 612 ms webhook→fill p50 embedded, 0.05 s 282 ms
-    # (bench/latency.py). Cost: ~20 cheap queue reads/s per idle qcluster. (Redis broker: BLPOP.)
-    "poll": _float("Q_POLL_SECONDS", 0.05),
+    # (bench/latency.py); 0.02 s brought the embedded p50 to 248 ms. Cost: ~50 cheap queue reads/s
+    # per idle qcluster. (Redis broker: BLPOP, no polling.)
+    "poll": _float("Q_POLL_SECONDS", 0.02),
     "time_zone": "America/New_York",
 }
 if QUEUE_BROKER == "redis":

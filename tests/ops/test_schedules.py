@@ -108,3 +108,20 @@ def test_a_due_schedule_runs_its_task_through_the_django_q_scheduler(monkeypatch
     task = Success.objects.get(group="sweep:exit_monitor")
     assert task.result.startswith("exit_monitor:")
     assert Schedule.objects.get(name="sweep:exit_monitor").next_run > due  # moved on, no catch-up
+
+
+def test_sync_command_sets_first_runs_from_the_wall_clock_even_with_a_frozen_service_clock(db, monkeypatch):
+    """django-q2 runs schedules on wall time; a first run months in the past made its scheduler step
+    through every missed interval while holding the database's write lock."""
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    monkeypatch.setenv("OPTIONSENGINE_NOW", "2026-03-13T15:00:00Z")
+    call_command("sync_schedules", stdout=StringIO())
+    wall = timezone.now()
+    assert Schedule.objects.exists()
+    assert all(abs(s.next_run - wall) < timedelta(days=2) for s in Schedule.objects.all())

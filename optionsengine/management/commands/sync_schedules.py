@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from django.utils import timezone
 
-from optionsengine.lib import clock
 from optionsengine.schedules import declared_schedules, sync_schedules
 
 
@@ -21,7 +21,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            changes = sync_schedules(now=clock.now(), dry_run=options["dry_run"])
+            # django-q2 fires schedules on the wall clock, so their first runs are set from it, not
+            # from the service clock: with OPTIONSENGINE_NOW frozen months back, django-q2's
+            # no-catch-up step walked each schedule forward one interval at a time through those
+            # months — seconds per schedule, inside one transaction holding SQLite's write lock.
+            changes = sync_schedules(now=timezone.now(), dry_run=options["dry_run"])
         except DatabaseError as exc:
             raise CommandError(f"could not sync schedules: {exc} (did you run migrate?)") from exc
         prefix = "would be " if options["dry_run"] else ""
