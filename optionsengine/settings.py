@@ -369,6 +369,9 @@ PAPER_SLIPPAGE_FRACTION = _float("PAPER_SLIPPAGE_FRACTION", 0.25, minimum=-0.000
 if PAPER_SLIPPAGE_FRACTION > 1:
     raise ImproperlyConfigured(f"PAPER_SLIPPAGE_FRACTION={PAPER_SLIPPAGE_FRACTION} must be between 0 and 1")
 EMERGENCY_RISK_OFF = _bool("EMERGENCY_RISK_OFF", False)
+# `bias_trade_performance.source` of real (non-test) trades: `replay` for a replayed session (the
+# demo sets it) so only live trading feeds the adaptive tuner.
+TRADE_PERFORMANCE_SOURCE = _choice("TRADE_PERFORMANCE_SOURCE", "live", {"live", "replay"})
 
 # --- Market data (SPEC §5) ------------------------------------------------------------------
 MARKET_DATA_PROVIDER_NAMES = {"simulated", "fixture", "alpaca", "twelvedata", "marketdata", "polygon"}

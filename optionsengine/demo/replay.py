@@ -102,6 +102,8 @@ def replay(session: Session, *, options: ReplayOptions = ReplayOptions(),
         # tasks would otherwise pile up unconsumed in the ORM queue (or, with a sync queue as in
         # tests, run stages between ticks and make a test run differ from `manage.py demo`).
         "PIPELINE_FAST_PATH": False,
+        # A replayed session's trades are not live results: they must never feed the tuner.
+        "TRADE_PERFORMANCE_SOURCE": "replay",
     }
     ticks = session_ticks(session, options.step_minutes)
     bar = (progress(len(ticks)) if progress else None) or _Progress()

@@ -438,10 +438,11 @@ def _fail(order: Order, reason: str, now: datetime) -> str:
 
 
 def _performance_source(order: Order) -> str:
-    """Test traffic never feeds the tuner as live results (SPEC §11)."""
+    """Test traffic never feeds the tuner as live results (SPEC §11); replays (the demo, a backtest
+    of recorded alerts) are `replay` via TRADE_PERFORMANCE_SOURCE."""
     if order.is_test or settings.E2E_TEST_MODE:
         return BiasTradePerformance.Source.SIMULATION
-    return BiasTradePerformance.Source.LIVE
+    return settings.TRADE_PERFORMANCE_SOURCE
 
 
 _SCORE_LIMIT = Decimal("999999")  # ScoreField: 10 digits, 4 dp

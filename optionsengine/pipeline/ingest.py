@@ -263,7 +263,8 @@ def _refuse_unauthenticated(req: _Request, kind: str, audit_copy: dict | None, e
         response.body["retry_after_seconds"] = wait
         return response
     req.audit_alone(kind=kind, status=Status.INVALID_SIGNATURE, error_message=error, raw_payload=audit_copy)
-    return _rejected(req, 401, error if error != "Replayed message" else "Invalid signature")
+    # SPEC §3: every bad-auth answer says "Invalid signature"; the precise cause is in the audit row.
+    return _rejected(req, 401, "Invalid signature")
 
 
 def _handle_signal(req: _Request, payload: dict, audit_copy: dict | None, secret: str) -> WebhookResponse:

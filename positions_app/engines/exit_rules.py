@@ -109,6 +109,7 @@ def rule_exits(
         codes.append(R.MIN_DTE_EXIT)
         details.append(f"{dte:.2f} days to expiry ≤ {rules.min_dte_exit}")
     if breached(mark=mark, stop=stop, entry_price=position.entry_price, stale=stale):
-        codes.append(R.TRAILING_STOP_STALE if stale else R.TRAILING_STOP)
+        # SPEC §10: a breach is `trailing_stop`; a stale mark adds its own code after it.
+        codes.extend((R.TRAILING_STOP, R.TRAILING_STOP_STALE) if stale else (R.TRAILING_STOP,))
         details.append(f"mark {mark} ≤ trailing stop {stop}{' (stale mark)' if stale else ''}")
     return LayerResult(full=tuple(codes), details=tuple(details))

@@ -66,6 +66,12 @@ def test_test_traffic_performance_row_is_simulation(market):
     assert position.is_test and Trade.objects.get().is_test
 
 
+def test_a_replayed_session_writes_replay_performance_rows(market, settings):
+    settings.TRADE_PERFORMANCE_SOURCE = "replay"  # what the demo / a backtest of recorded alerts sets
+    position = open_position(market)
+    assert BiasTradePerformance.objects.get(position=position).source == "replay"
+
+
 def test_full_exit_realizes_pnl_and_completes_performance(market, django_capture_on_commit_callbacks):
     ExitRule.objects.update(stop_loss_percent=D("40"))
     position = open_position(market, quantity=2)  # entry 5.03

@@ -124,7 +124,7 @@ def test_min_dte_exit_counts_to_16_00_new_york_on_the_expiry_date(days_left, fir
         ("5.50", "5.50", False, (R.TRAILING_STOP,)),
         ("5.5001", "5.50", False, ()),
         ("4.50", "4.00", False, ()),
-        ("4.50", "4.00", True, (R.TRAILING_STOP_STALE,)),  # stale: stop moves halfway to entry (4.50)
+        ("4.50", "4.00", True, (R.TRAILING_STOP, R.TRAILING_STOP_STALE)),  # stale: stop moves halfway to entry (4.50)
         ("4.5001", "4.00", True, ()),
     ],
 )
