@@ -33,7 +33,6 @@ Failures → `signals.rejection_reason = order_creation_failed:<why>`, status `r
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,14 +47,15 @@ from optionsengine.lib import market_calendar
 from optionsengine.lib.option_contracts import OptionRight, choose_strike, expiry_moment, occ_symbol, option_symbol
 from optionsengine.lib.transactions import entry_point_transaction, require_transaction
 from optionsengine.marketdata import MarketDataUnavailable
-from optionsengine.marketdata.candles import timeframe_minutes
+from optionsengine.pipeline.decision_inputs import is_test
 from optionsengine.pipeline.followups import after_commit
 from optionsengine.pipeline.stage import StageResult
 from orders_app.engines.cooldown import RecentEntry, blocking_entry, webhook_source
 from orders_app.models import Order
 from orders_app.selectors import get_active_risk_limit
+from signals_app.engines import reasons
 from signals_app.engines.contract_selection import choose_contract, target_expiration
-from signals_app.engines.setup_type import setup_type_for
+from signals_app.engines.setup_type import setup_type_of
 from signals_app.models import DecisionRecommendation, Signal
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ RETRY_MARKER = "order_creation_retry"
 FAILED = "order_creation_failed"
 DEFAULT_SETUP = "SWING"
 
-SIGNAL_STALE = "signal_stale"
+SIGNAL_STALE = reasons.SIGNAL_STALE
 SAME_STRIKE_COOLDOWN = "same_strike_cooldown"
 CONTRACT_EXPIRED = "contract_expired"
 FINAL_REASONS = frozenset({SIGNAL_STALE, SAME_STRIKE_COOLDOWN, CONTRACT_EXPIRED})
@@ -219,26 +219,6 @@ def _age_start(signal: Signal) -> datetime:
     return signal.created_at
 
 
-def setup_type_of(timeframe: str | None) -> str | None:
-    """SCALP / SWING / POSITION / LEAPS from a canonical timeframe (`5m`, `4h`, `1d`, `1w`, `1mo`)."""
-    minutes = _timeframe_to_minutes(timeframe)
-    return setup_type_for(minutes) if minutes else None
-
-
-_UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10_080, "mo": 43_200}
-_TIMEFRAME = re.compile(r"^(\d+)(mo|m|h|d|w)$")
-
-
-def _timeframe_to_minutes(timeframe: str | None) -> int | None:
-    if not timeframe:
-        return None
-    try:
-        return timeframe_minutes(timeframe)
-    except ValueError:
-        match = _TIMEFRAME.match(timeframe)
-        return int(match.group(1)) * _UNIT_MINUTES[match.group(2)] if match else None
-
-
 def _spot(symbol: str, service, spots: dict) -> Decimal:
     if symbol not in spots:
         try:
@@ -266,7 +246,7 @@ def _plan(signal: Signal, rec: DecisionRecommendation | None, now: datetime, ser
     return OrderPlan(
         signal_id=signal.signal_id, symbol=signal.symbol, right=right, strike=strike, expiration=expiration,
         quantity=max(int(quantity), 1), engine=rec.engine if rec is not None else None,
-        experiment_id=signal.experiment_id, is_test=signal.is_test, source=webhook_source(signal.raw_payload),
+        experiment_id=signal.experiment_id, is_test=is_test(signal), source=webhook_source(signal.raw_payload),
     )
 
 

@@ -53,7 +53,6 @@ from optionsengine.lib.transactions import entry_point_transaction, require_tran
 from optionsengine.marketdata import MarketDataUnavailable
 from optionsengine.marketdata.types import OptionContract, OptionQuote
 from optionsengine.pipeline import events
-from optionsengine.pipeline.create_orders import setup_type_of
 from optionsengine.pipeline.stage import StageResult
 from orders_app.engines import fills
 from orders_app.models import Order, Trade
@@ -61,6 +60,7 @@ from orders_app.selectors import get_active_risk_limit
 from positions_app.engines import pnl
 from positions_app.models import Position
 from positions_app.selectors import get_active_exit_rule
+from signals_app.engines.setup_type import setup_type_of
 
 logger = logging.getLogger(__name__)
 
@@ -440,7 +440,7 @@ def _fail(order: Order, reason: str, now: datetime) -> str:
 def _performance_source(order: Order) -> str:
     """Test traffic never feeds the tuner as live results (SPEC §11); replays (the demo, a backtest
     of recorded alerts) are `replay` via TRADE_PERFORMANCE_SOURCE."""
-    if order.is_test or settings.E2E_TEST_MODE:
+    if order.is_test:  # set by the order creator from the one test-traffic rule (E2E_TEST_MODE included)
         return BiasTradePerformance.Source.SIMULATION
     return settings.TRADE_PERFORMANCE_SOURCE
 

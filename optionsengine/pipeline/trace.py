@@ -23,11 +23,10 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch
 
 from optionsengine.lib import clock
+from optionsengine.pipeline import create_orders
 from orders_app.models import Order, Trade
 from positions_app.models import Position
 from signals_app.models import AgentDecision, DecisionRecommendation, Signal, WebhookEvent
-
-ORDER_CREATION_FAILED = "order_creation_failed"  # optionsengine.pipeline.create_orders.FAILED
 
 # Stages, in pipeline order (`SignalTrace.stage` is one of them).
 WEBHOOK = "webhook"
@@ -201,7 +200,7 @@ def _locate(trace: SignalTrace, now: datetime) -> None:
 def _rejected(trace: SignalTrace) -> None:
     reason = trace.signal.rejection_reason or "unknown"
     detail = trace.trail.get("detail") if trace.trail.get("reason") == trace.signal.rejection_reason else None
-    if reason.startswith(ORDER_CREATION_FAILED):
+    if reason.startswith(create_orders.FAILED):
         _stop(trace, ORDER_CREATOR, REJECTED, f"rejected by the order creator: {reason}", reason)
         return
     summary = f"rejected by the orchestrator: {reason}"

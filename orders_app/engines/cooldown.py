@@ -14,16 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from signals_app.engines.paths import dig
+
 _ORB_INDICATORS = frozenset({"ORB", "STRETCH", "BHCH", "EMA"})
 
-
-def _get(payload: Mapping, *path: str):
-    node: object = payload
-    for key in path:
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(key)
-    return node
 
 
 def _is_number(value: object) -> bool:
@@ -44,9 +38,9 @@ def webhook_source(payload: Mapping | None) -> str:
     """SATY_PHASE, STRAT, TREND, ORB, SIGNALS, else `source`/`strategy`/`indicator`, else UNKNOWN."""
     if not isinstance(payload, Mapping):
         return "UNKNOWN"
-    if _get(payload, "meta", "engine") == "SATY_PO":
+    if dig(payload, "meta.engine") == "SATY_PO":
         return "SATY_PHASE"
-    if _get(payload, "journal", "engine") == "STRAT_V6_FULL":
+    if dig(payload, "journal.engine") == "STRAT_V6_FULL":
         return "STRAT"
     if all(payload.get(key) is not None for key in ("timeframes", "bias", "ticker")):
         return "TREND"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from signals_app.engines.snapshot import LEAPS, POSITION, SCALP, SWING
+from signals_app.engines.timeframes import timeframe_minutes
 
 # Inclusive upper bounds in minutes: 15m, 4h, 1 week (7 × 24 × 60). Longer (e.g. 1mo) is LEAPS.
 SCALP_MAX_MINUTES = 15
@@ -42,3 +43,14 @@ def strategy_type(bias_state: Mapping | None) -> str:
     risk_context = (bias_state or {}).get("riskContext")
     hint = risk_context.get("entryModeHint") if isinstance(risk_context, Mapping) else None
     return hint if isinstance(hint, str) and hint in _HINTED_STRATEGIES else STRATEGY_SWING
+
+
+def setup_type_of(timeframe: str | None) -> str | None:
+    """SCALP / SWING / POSITION / LEAPS from a canonical timeframe (`5m`, `4h`, `1d`, `1w`, `1mo`);
+    None when there is none or it is not canonical."""
+    if not timeframe:
+        return None
+    try:
+        return setup_type_for(timeframe_minutes(timeframe))
+    except ValueError:
+        return None
