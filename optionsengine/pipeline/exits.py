@@ -160,8 +160,7 @@ def monitor_positions(
             result.count("hold")
     if orders:
         Order.objects.bulk_create(orders, batch_size=BULK_BATCH_SIZE)
-        for order in orders:
-            followups.after_commit("execute", order.pk)
+        followups.after_commit_many("execute", (order.pk for order in orders))
     if changed:
         bulk_update_rows(changed, POSITION_FIELDS, batch_size=BULK_BATCH_SIZE)
     if closing:
@@ -191,8 +190,7 @@ def reissue_stuck_exits(*, now: datetime, result: StageResult) -> list[Order]:
         for p in stuck
     ]
     Order.objects.bulk_create(orders, batch_size=BULK_BATCH_SIZE)
-    for order in orders:
-        followups.after_commit("execute", order.pk)
+    followups.after_commit_many("execute", (order.pk for order in orders))
     result.count("exit_reissued", len(orders))
     return orders
 

@@ -43,6 +43,17 @@ def after_commit(stage: str, row_id: object) -> None:
         transaction.on_commit(lambda: _dispatch(stage, str(row_id)))
 
 
+def after_commit_many(stage: str, row_ids) -> None:
+    """`after_commit` for a batch a stage wrote in one transaction (e.g. exit orders for many
+    positions). Always enqueued after COMMIT: one task INSERT per row inside the transaction would
+    keep the batch's row locks held while they run."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}")
+    ids = [str(row_id) for row_id in row_ids]
+    if ids:
+        transaction.on_commit(lambda: [_dispatch(stage, row_id) for row_id in ids])
+
+
 def _transactional_enqueue() -> bool:
     connection = transaction.get_connection()
     return (

@@ -49,6 +49,19 @@ def test_after_commit_enqueues_that_stage_task_for_the_row_on_commit(stage, task
     assert enqueue.call_args.args == (task, "row-1")
 
 
+@pytest.mark.django_db
+def test_a_batch_is_enqueued_after_commit_one_task_per_row(django_capture_on_commit_callbacks, settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}  # even where a single row enqueues in-transaction
+    with mock.patch("django_q.tasks.async_task") as enqueue:
+        with django_capture_on_commit_callbacks(execute=True):
+            with transaction.atomic():
+                followups.after_commit_many("execute", ["o-1", "o-2", "o-3"])
+                enqueue.assert_not_called()  # the batch's row locks are released first
+    assert [c.args for c in enqueue.call_args_list] == [
+        ("optionsengine.tasks.execute", "o-1"), ("optionsengine.tasks.execute", "o-2"), ("optionsengine.tasks.execute", "o-3"),
+    ]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_transaction_enqueues_nothing():
     with mock.patch("django_q.tasks.async_task") as enqueue:
