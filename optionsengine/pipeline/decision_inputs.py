@@ -70,9 +70,21 @@ def market(facts: SignalFacts, now: datetime) -> MarketSnapshot:
     return enrich.fetch_market(facts.symbol, facts.timeframe_minutes, setup_type_for(facts.timeframe_minutes), now)
 
 
-def decision_input(facts: SignalFacts, market: MarketSnapshot, portfolio: Portfolio, now: datetime) -> DecisionInput:
+def bias_state(symbol: str, now: datetime, memo: dict | None = None) -> dict | None:
+    """The symbol's bias state, read once per sweep when the sweep passes its `memo`: a batch takes
+    well under a second, and its signals often share symbols (without Redis each read is a query)."""
+    if memo is None:
+        return get_bias_state(symbol, now=now)
+    if symbol not in memo:
+        memo[symbol] = get_bias_state(symbol, now=now)
+    return memo[symbol]
+
+
+def decision_input(
+    facts: SignalFacts, market: MarketSnapshot, portfolio: Portfolio, now: datetime, bias_memo: dict | None = None
+) -> DecisionInput:
     return DecisionInput(
-        signal=facts, market=market, portfolio=portfolio, bias_state=get_bias_state(facts.symbol, now=now),
+        signal=facts, market=market, portfolio=portfolio, bias_state=bias_state(facts.symbol, now, bias_memo),
         setup_type=setup_type_for(facts.timeframe_minutes),
         confluence=compute_confluence(
             facts.direction, market.gex, market.flow,

@@ -53,9 +53,10 @@ def sweep(*, now: datetime, signal_ids: list | None = None, limit: int | None = 
         result.count("leases_recovered", recovered)
     result.count("claimed", len(claimed))
     portfolio = decision_inputs.portfolio(now) if claimed else None
+    bias_memo: dict = {}
     for signal in claimed:
         try:
-            outcome = process_claimed(signal, token, now, portfolio)
+            outcome = process_claimed(signal, token, now, portfolio, bias_memo)
             if outcome == "approved" and not decision_inputs.is_test(signal):
                 portfolio = portfolio.with_pending_entry(signal.symbol)
         except leases.LeaseLost as exc:
@@ -81,7 +82,9 @@ def _fault(signal: Signal, token: str, reason: str, detail: str, now: datetime) 
         return "error"
 
 
-def process_claimed(signal: Signal, token: str, now: datetime, portfolio: Portfolio | None = None) -> str:
+def process_claimed(
+    signal: Signal, token: str, now: datetime, portfolio: Portfolio | None = None, bias_memo: dict | None = None
+) -> str:
     """Decide one claimed signal against `portfolio` (loaded when not given); returns the outcome
     label for the stage summary."""
     started = time.perf_counter()
@@ -104,7 +107,7 @@ def process_claimed(signal: Signal, token: str, now: datetime, portfolio: Portfo
     if (time.perf_counter() - started) * 1000 > settings.ORCHESTRATOR_SIGNAL_TIMEOUT_MS:
         detail = f"enrichment took longer than {settings.ORCHESTRATOR_SIGNAL_TIMEOUT_MS} ms"
         return apply_transition(signal, token, lifecycle.after_fault(clock, reasons.PROCESSING_TIMEOUT, detail, now, config), now)
-    inp = decision_inputs.decision_input(facts, market, portfolio, now)
+    inp = decision_inputs.decision_input(facts, market, portfolio, now, bias_memo)
     assignment = assign_variant(str(signal.pk), signal.signal_hash, decision_inputs.split_percentage())
     decision = decide_signal(inp, variant=assignment.variant, decision_only=lifecycle.decision_only_now(clock, now, config),
                              config=decision_inputs.decide_config())
