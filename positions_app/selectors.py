@@ -24,15 +24,20 @@ def list_open_positions(*, include_test: bool = False):
     return qs if include_test else qs.filter(is_test=False)
 
 
+def get_realized_pnl_today(now: datetime) -> Decimal:
+    """USD realized by exit fills of real (non-test) trading in the New York trading day of `now`."""
+    start, end = market_calendar.trading_day_bounds(market_calendar.market_date(now))
+    return Trade.objects.filter(
+        fill_timestamp__gte=start, fill_timestamp__lt=end, is_test=False, order__side=Order.Side.EXIT,
+    ).aggregate(total=Sum("realized_pnl"))["total"] or Decimal(0)
+
+
 def get_daily_pnl(now: datetime) -> Decimal:
     """USD P&L of the New York trading day: exit fills realized today + unrealized of open positions.
 
     Test traffic is excluded so a test session never trips the daily loss cap of real trading.
     """
-    start, end = market_calendar.trading_day_bounds(market_calendar.market_date(now))
-    realized = Trade.objects.filter(
-        fill_timestamp__gte=start, fill_timestamp__lt=end, is_test=False, order__side=Order.Side.EXIT,
-    ).aggregate(total=Sum("realized_pnl"))["total"] or Decimal(0)
+    realized = get_realized_pnl_today(now)
     unrealized = list_open_positions().aggregate(total=Sum("unrealized_pnl"))["total"] or Decimal(0)
     return realized + unrealized
 

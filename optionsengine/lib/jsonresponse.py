@@ -8,11 +8,12 @@ import orjson
 from django.http import HttpResponse
 
 
-def _default(value):
+def orjson_default(value):
+    """orjson's fallback for our types: Decimals as strings, never floats."""
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def json_response(body: dict, status: int = 200) -> HttpResponse:
-    return HttpResponse(orjson.dumps(body, default=_default), status=status, content_type="application/json")
+    return HttpResponse(orjson.dumps(body, default=orjson_default), status=status, content_type="application/json")

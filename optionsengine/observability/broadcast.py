@@ -20,12 +20,12 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Protocol
 
 import orjson
 from django.conf import settings
 
+from optionsengine.lib.jsonresponse import orjson_default
 from optionsengine.observability import metrics
 
 logger = logging.getLogger(__name__)
@@ -48,14 +48,8 @@ class TransportUnavailable(RuntimeError):
     """The configured transport cannot take a new subscriber (Redis unreachable)."""
 
 
-def _default(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
 def encode(event_type: str, payload: dict) -> str:
-    return orjson.dumps({"type": event_type, "data": payload}, default=_default).decode()
+    return orjson.dumps({"type": event_type, "data": payload}, default=orjson_default).decode()
 
 
 def decode(raw: bytes | str) -> Event:

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Sum
 
-from optionsengine.lib import market_calendar, money
+from optionsengine.lib import money
 from optionsengine.lib.money import CONTRACT_MULTIPLIER
 
 logger = logging.getLogger(__name__)
@@ -94,21 +94,18 @@ def position_payload(position) -> dict:
 
 def risk_payload(now: datetime) -> dict:
     """`risk_update` data: open positions and P&L of non-test trading, and the active limits (3 queries)."""
-    from orders_app.models import Order, Trade
     from orders_app.selectors import get_active_risk_limit
     from positions_app.models import Position
+    from positions_app.selectors import OPEN_STATUSES, get_realized_pnl_today
 
     totals = Position.objects.filter(
-        status__in=(Position.Status.OPEN, Position.Status.CLOSING), is_test=False,
+        status__in=OPEN_STATUSES, is_test=False,
     ).aggregate(
         open_positions=Count("pk"),
         unrealized=Sum("unrealized_pnl"),
         exposure=Sum(F("entry_price") * F("quantity") * CONTRACT_MULTIPLIER, output_field=DecimalField()),
     )
-    start, end = market_calendar.trading_day_bounds(market_calendar.market_date(now))
-    today = Trade.objects.filter(
-        is_test=False, order__side=Order.Side.EXIT, fill_timestamp__gte=start, fill_timestamp__lt=end,
-    ).aggregate(total=Sum("realized_pnl"))["total"]
+    today = get_realized_pnl_today(now)
     limits = get_active_risk_limit()
     return {
         "timestamp": now.isoformat(),
