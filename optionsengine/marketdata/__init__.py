@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from optionsengine.marketdata.anchors import pinned_reads
+from optionsengine.marketdata.anchors import Anchor, pinned_reads
 from optionsengine.marketdata.errors import MARKET_DATA_UNAVAILABLE, MarketDataUnavailable
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ __all__ = [
     "MarketDataUnavailable",
     "get_service",
     "health_status",
+    "observed_anchor",
     "record_observed_price",
 ]
 
@@ -54,28 +55,39 @@ def health_status() -> dict[str, Any]:
         return {"status": "down", "chain": [], "providers": [], "error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
-def record_observed_price(symbol: str, price: Decimal, at: datetime) -> bool:
-    """Re-anchor the simulated market to a price a signal carried (SPEC §5).
+def observed_anchor(symbol: str, price: Decimal, at: datetime) -> Anchor | None:
+    """The anchor a signal's `price` would set for the simulated market (SPEC §5), or None.
 
-    Only when `simulated` is in the provider chain — real providers are never overridden.
-    A price failing validity or the symbol's sanity bounds is ignored (logged), because an
-    alert with a typo must not move the market. Returns whether an anchor was written.
-    Writes one row: call it inside the caller's transaction or outside any, not around I/O.
+    None when `simulated` is not in the provider chain (real providers are never overridden) or the
+    price fails validity or the symbol's sanity bounds (logged): an alert with a typo must not move
+    the market. Pure of I/O: a writer stores the anchor in its own statement (signal intake does).
     """
     from django.conf import settings
 
     from optionsengine.lib import money
-    from optionsengine.marketdata.anchors import Anchor, DatabaseAnchors
     from optionsengine.marketdata.errors import InvalidDataError
     from optionsengine.marketdata.validation import check_underlying_price
 
     if "simulated" not in settings.MARKET_DATA_PROVIDERS:
-        return False
+        return None
     try:
         rounded = money.price(price)  # validate what would be stored, not what was sent
         check_underlying_price(symbol, rounded)
     except (InvalidDataError, ArithmeticError) as exc:
         logger.warning("not re-anchoring %s to %s: %s", symbol, price, exc)
+        return None
+    return Anchor(symbol, rounded, at)
+
+
+def record_observed_price(symbol: str, price: Decimal, at: datetime) -> bool:
+    """Re-anchor the simulated market to `price` (see `observed_anchor`); whether an anchor was written.
+
+    Writes one row: call it inside the caller's transaction or outside any, not around I/O.
+    """
+    from optionsengine.marketdata.anchors import DatabaseAnchors
+
+    anchor = observed_anchor(symbol, price, at)
+    if anchor is None:
         return False
-    DatabaseAnchors().set(Anchor(symbol, rounded, at))
+    DatabaseAnchors().set(anchor)
     return True

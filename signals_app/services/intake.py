@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
+from django_q.models import OrmQ
 
+from optionsengine.lib.queue_rows import TaskRow
 from optionsengine.lib.rawsql import insert_row, json_param, prep
 from optionsengine.lib.transactions import require_transaction
+from optionsengine.marketdata.anchors import Anchor, DatabaseAnchors
 from signals_app.engines.normalize import NormalizedSignal
 from signals_app.models import Signal, WebhookEvent
 
@@ -22,16 +25,19 @@ _DUPLICATE_SQL = (
     "SELECT signal_id FROM signals WHERE symbol = %s AND direction = %s AND timeframe = %s"
     " AND is_test = %s AND created_at > %s ORDER BY created_at DESC LIMIT 1"
 )
-# A transaction-scoped advisory lock per dedup key: concurrent identical alerts queue here, so the
-# check-then-insert that follows is atomic across processes (released at COMMIT/ROLLBACK). It must
-# be its own statement: a READ COMMITTED statement's snapshot is taken when it starts, so the check
-# has to start after the lock is held to see a competitor's committed signal.
-_PG_DEDUP_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
-
-# PostgreSQL: duplicate check, signal insert and audit insert in ONE statement (one round trip).
-# Constants are literals and each value is bound once, because binding parameters is most of the
-# client CPU this statement costs. Column lists must match the models (the HTTP tests prove it).
-_PG_RECORD_SQL = """
+# PostgreSQL: the whole intake is ONE multi-statement batch, sent in one round trip (Django's
+# client-side binding cursor uses the simple query protocol). Outside a transaction PostgreSQL runs
+# the batch as one implicit transaction, so the alert costs no BEGIN/COMMIT round trips either.
+#   1. A transaction-scoped advisory lock per dedup key: concurrent identical alerts queue here, so
+#      the check-then-insert that follows is atomic across processes (released at COMMIT/ROLLBACK).
+#      It must be its own statement: a READ COMMITTED statement's snapshot is taken when it starts,
+#      so the check has to start after the lock is held to see a competitor's committed signal.
+#   2. Duplicate check, signal, audit row and, for an accepted signal only, the simulated market's
+#      anchor and the fast-path task row, all in one statement. Constants are literals and each
+#      value is bound once (binding is most of the client CPU this costs). Column lists must match
+#      the models (the HTTP tests prove it).
+_PG_INTAKE_SQL = """
+SELECT pg_advisory_xact_lock(hashtextextended(%(dedup_key)s, 0));
 WITH dup AS (
     SELECT signal_id FROM signals
     WHERE symbol = %(symbol)s AND direction = %(direction)s AND timeframe = %(timeframe)s
@@ -52,9 +58,27 @@ WITH dup AS (
         CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'accepted' ELSE 'duplicate' END,
         %(symbol)s, %(direction)s, %(timeframe)s, (SELECT signal_id FROM ins), %(processing_time_ms)s,
         %(is_test)s, %(test_session_id)s, %(test_scenario)s, %(audit_payload)s, %(received_at)s
+), anchor AS (
+    INSERT INTO market_price_anchors (symbol, price, anchored_at)
+    SELECT %(anchor_symbol)s, %(anchor_price)s, %(anchor_at)s
+    WHERE %(anchor_price)s IS NOT NULL AND EXISTS (SELECT 1 FROM ins)
+    ON CONFLICT (symbol) DO UPDATE SET price = excluded.price, anchored_at = excluded.anchored_at
+    WHERE excluded.anchored_at >= market_price_anchors.anchored_at
+), task AS (
+    INSERT INTO django_q_ormq (key, payload, lock)
+    SELECT %(task_key)s, %(task_payload)s, %(task_lock)s
+    WHERE %(task_key)s IS NOT NULL AND EXISTS (SELECT 1 FROM ins)
 )
 SELECT (SELECT signal_id FROM ins), (SELECT signal_id FROM dup)
 """
+
+
+@dataclass(frozen=True)
+class OnAccept:
+    """Rows written with an accepted signal, atomically with it (never for a duplicate)."""
+
+    anchor: Anchor | None = None  # the simulated market re-anchors to the alert's price (SPEC §5)
+    task: TaskRow | None = None  # the fast-path task row (optionsengine.pipeline.followups.task_row)
 
 
 @dataclass(frozen=True)
@@ -106,22 +130,21 @@ def _audit_row(audit: AuditFields, signal: NormalizedSignal, status: str | None,
 
 
 def record_signal_webhook(
-    *, signal: NormalizedSignal, stored_payload: dict, audit: AuditFields, window_seconds: int
+    *, signal_id: uuid.UUID, signal: NormalizedSignal, stored_payload: dict, audit: AuditFields,
+    window_seconds: int, on_accept: OnAccept = OnAccept(),
 ) -> SignalVerdict:
-    """Insert a pending signal unless one with the same key arrived within the window, and the
-    request's audit row (`accepted` or `duplicate`) with it.
+    """Insert the pending signal `signal_id` unless one with the same key arrived within the window,
+    the request's audit row (`accepted` or `duplicate`) with it, and `on_accept`'s rows if accepted.
 
-    Requires an open transaction. PostgreSQL: serialized per key by an advisory lock, then one
-    statement. SQLite: the IMMEDIATE transaction already holds the database write lock from BEGIN.
+    PostgreSQL: one round trip (see _PG_INTAKE_SQL), in the caller's transaction if there is one,
+    else as its own. SQLite: requires the caller's transaction, whose IMMEDIATE BEGIN already holds
+    the database write lock, so the check-then-insert cannot race.
     """
-    require_transaction()
     received_at = audit.received_at
     since = received_at - timedelta(seconds=window_seconds)
-    new_id = uuid.uuid4()
     if connection.vendor == "postgresql":
-        return _record_on_postgresql(signal, new_id, stored_payload, audit, since)
-    signal_values = _signal_row(signal, new_id, stored_payload, received_at)
-
+        return _record_on_postgresql(signal, signal_id, stored_payload, audit, since, on_accept)
+    require_transaction()
     with connection.cursor() as cursor:
         cursor.execute(
             _DUPLICATE_SQL,
@@ -129,31 +152,43 @@ def record_signal_webhook(
         )
         row = cursor.fetchone()
     if row is None:
-        insert_row(Signal, signal_values)
-        verdict = SignalVerdict(True, new_id)
+        insert_row(Signal, _signal_row(signal, signal_id, stored_payload, received_at))
+        verdict = SignalVerdict(True, signal_id)
     else:
         verdict = SignalVerdict(False, uuid.UUID(row[0]))
     status = WebhookEvent.Status.ACCEPTED if verdict.accepted else WebhookEvent.Status.DUPLICATE
-    insert_row(WebhookEvent, _audit_row(audit, signal, status, new_id if verdict.accepted else None))
+    insert_row(WebhookEvent, _audit_row(audit, signal, status, signal_id if verdict.accepted else None))
+    if verdict.accepted:
+        if on_accept.anchor is not None:
+            DatabaseAnchors().set(on_accept.anchor)
+        if on_accept.task is not None:
+            task = on_accept.task
+            insert_row(OrmQ, {"key": task.key, "payload": task.payload, "lock": task.lock})
     return verdict
 
 
 def _record_on_postgresql(
-    signal: NormalizedSignal, new_id: uuid.UUID, stored_payload: dict, audit: AuditFields, since: datetime
+    signal: NormalizedSignal, signal_id: uuid.UUID, stored_payload: dict, audit: AuditFields, since: datetime,
+    on_accept: OnAccept,
 ) -> SignalVerdict:
     test = signal.test
+    anchor, task = on_accept.anchor, on_accept.task
     params = {
+        "dedup_key": f"signal-dedup:{signal.symbol}:{signal.direction}:{signal.timeframe}:{test.is_test}",
         "symbol": signal.symbol, "direction": signal.direction, "timeframe": signal.timeframe,
-        "is_test": test.is_test, "since": since, "signal_id": new_id, "timestamp": signal.timestamp,
+        "is_test": test.is_test, "since": since, "signal_id": signal_id, "timestamp": signal.timestamp,
         "payload": json_param(stored_payload), "signal_hash": signal_hash(signal),
         "test_session_id": test.test_session_id, "test_scenario": test.test_scenario,
         "received_at": audit.received_at, "event_id": audit.event_id, "request_id": audit.request_id,
         "kind": audit.kind, "processing_time_ms": audit.processing_time_ms,
         "audit_payload": json_param(audit.raw_payload),
+        "anchor_symbol": anchor and anchor.symbol, "anchor_price": anchor and anchor.price,
+        "anchor_at": anchor and anchor.anchored_at,
+        "task_key": task and task.key, "task_payload": task and task.payload, "task_lock": task and task.lock,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_PG_DEDUP_LOCK_SQL, [f"signal-dedup:{signal.symbol}:{signal.direction}:{signal.timeframe}:{test.is_test}"])
-        cursor.execute(_PG_RECORD_SQL, params)
+        cursor.execute(_PG_INTAKE_SQL, params)
+        cursor.nextset()  # past the advisory lock's result
         inserted, existing = cursor.fetchone()
     return SignalVerdict(True, inserted) if inserted else SignalVerdict(False, existing)
 

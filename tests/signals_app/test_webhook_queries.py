@@ -11,9 +11,9 @@ from signals_app.models import Signal
 
 pytestmark = pytest.mark.django_db
 
-# PostgreSQL: advisory lock + one statement (check, signal, audit). SQLite: check + two inserts.
-EXPECTED = {"postgresql": 2, "sqlite": 3}
-EXPECTED_DUPLICATE = {"postgresql": 2, "sqlite": 2}  # SQLite skips the signal insert
+# PostgreSQL: one statement batch (advisory lock; check, signal, audit). SQLite: check + two inserts.
+EXPECTED = {"postgresql": 1, "sqlite": 3}
+EXPECTED_DUPLICATE = {"postgresql": 1, "sqlite": 2}  # SQLite skips the signal insert
 
 
 def statements(captured) -> list[str]:
@@ -44,8 +44,9 @@ def test_duplicate_webhook_runs_a_fixed_number_of_queries(client):
     assert len(statements(queries)) == EXPECTED_DUPLICATE[connection.vendor]
 
 
-# An alert carrying `price` also re-anchors the simulated market (the default chain): one upsert more.
-EXPECTED_WITH_PRICE = {"postgresql": 3, "sqlite": 4}
+# An alert carrying `price` also re-anchors the simulated market (the default chain): in the same
+# batch on PostgreSQL, one upsert more on SQLite.
+EXPECTED_WITH_PRICE = {"postgresql": 1, "sqlite": 4}
 
 
 def test_accepted_webhook_with_a_price_runs_a_fixed_number_of_queries(client):
