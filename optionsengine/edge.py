@@ -13,6 +13,10 @@ still gets the request, with `EDGE_PROBLEM` set in the environ, so the view answ
 writes its audit row; anywhere else the edge answers itself. Chunked bodies arrive de-chunked and
 are handed on with a real Content-Length.
 
+A streaming response (`/api/stream`, server-sent events) is not buffered: its chunks are sent as
+they are produced, pulled on a separate pool of stream threads (`WEB_STREAM_THREADS`), because its
+iterator blocks between events and must never hold the thread the webhooks are served on.
+
     granian --interface rsgi optionsengine.edge:application     (bin/serve does this)
 """
 
@@ -23,7 +27,10 @@ import io
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+
+from granian.rsgi import ProtocolClosed
 
 logger = logging.getLogger(__name__)
 
@@ -39,25 +46,20 @@ async def read_body(proto, *, limit: int, timeout: float, declared: int | None) 
     """(body, problem): the whole body, or b"" and why it was not read to the end."""
     if declared is not None and declared > limit:
         return b"", TOO_LARGE
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    chunks: list[bytes] = []
-    size = 0
-    stream = proto.__aiter__()
-    while True:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            return b"", TIMEOUT
-        try:
-            chunk = await asyncio.wait_for(stream.__anext__(), remaining)
-        except StopAsyncIteration:
+    try:
+        async with asyncio.timeout(timeout):  # one deadline for the whole body, however it trickles in
+            if declared is not None:  # Content-Length framing: at most `declared` (≤ limit) bytes, one await
+                return await proto(), None
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in proto:  # chunked: count as it arrives, stop at the cap
+                size += len(chunk)
+                if size > limit:
+                    return b"", TOO_LARGE
+                chunks.append(chunk)
             return b"".join(chunks), None
-        except TimeoutError:
-            return b"", TIMEOUT
-        size += len(chunk)
-        if size > limit:
-            return b"", TOO_LARGE
-        chunks.append(chunk)
+    except TimeoutError:
+        return b"", TIMEOUT
 
 
 def _split_host(value: str, default_port: str) -> tuple[str, str]:
@@ -112,19 +114,22 @@ def _declared_length(scope) -> int | None:
 class EdgeApp:
     """RSGI application: read the body within limits on the event loop, then run Django on a thread."""
 
-    def __init__(self, wsgi_app, *, max_body_bytes: int, body_timeout: float, threads: int = 1):
+    def __init__(self, wsgi_app, *, max_body_bytes: int, body_timeout: float, threads: int = 1, stream_threads: int = 32):
         self.wsgi_app = wsgi_app
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
         self.threads = threads
+        self.stream_threads = stream_threads  # open streaming responses served at once, per worker
         self.executor: ThreadPoolExecutor | None = None
+        self.stream_executor: ThreadPoolExecutor | None = None
 
     def __rsgi_init__(self, loop) -> None:
         self.executor = ThreadPoolExecutor(self.threads, thread_name_prefix="django")
 
     def __rsgi_del__(self, loop) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
+        for pool in (self.executor, self.stream_executor):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
 
     async def __rsgi__(self, scope, proto) -> None:
         if scope.proto != "http":
@@ -150,9 +155,12 @@ class EdgeApp:
         status, headers, payload = await loop.run_in_executor(self.executor, self._call_django, environ)
         if problem:
             headers.append(("connection", "close"))  # the unread rest of the body must not be parsed as a request
-        proto.response_bytes(status, headers, payload)
+        if isinstance(payload, bytes):
+            proto.response_bytes(status, headers, payload)
+        else:
+            await self._stream(proto, status, headers, payload)
 
-    def _call_django(self, environ: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _call_django(self, environ: dict) -> tuple[int, list[tuple[str, str]], bytes | Iterator[bytes]]:
         started: dict = {}
 
         def start_response(status: str, headers, exc_info=None):
@@ -160,6 +168,8 @@ class EdgeApp:
             started["headers"] = list(headers)
 
         result = self.wsgi_app(environ, start_response)
+        if getattr(result, "streaming", False):  # StreamingHttpResponse (/api/stream): sent as produced
+            return started["status"], started["headers"], result
         try:
             payload = b"".join(result)
         finally:
@@ -167,6 +177,24 @@ class EdgeApp:
             if close is not None:
                 close()
         return started["status"], started["headers"], payload
+
+    async def _stream(self, proto, status: int, headers: list[tuple[str, str]], response) -> None:
+        """Send a streaming response chunk by chunk. Its iterator blocks between events (SSE), so it
+        runs on the stream threads, never on the one Django thread that serves the webhooks."""
+        loop = asyncio.get_running_loop()
+        if self.stream_executor is None:
+            self.stream_executor = ThreadPoolExecutor(self.stream_threads, thread_name_prefix="stream")
+        chunks = iter(response)
+        try:
+            transport = proto.response_stream(status, headers)
+            while (chunk := await loop.run_in_executor(self.stream_executor, next, chunks, None)) is not None:
+                await transport.send_bytes(chunk if isinstance(chunk, bytes) else str(chunk).encode())
+        except ProtocolClosed:  # the client went away: stop producing for nobody
+            logger.debug("streaming response ended by the client")
+        except Exception:
+            logger.exception("streaming response failed mid-stream")
+        finally:
+            await loop.run_in_executor(self.stream_executor, response.close)
 
 
 def _application() -> EdgeApp:
@@ -177,7 +205,7 @@ def _application() -> EdgeApp:
     wsgi_app = get_wsgi_application()
     return EdgeApp(
         wsgi_app, max_body_bytes=settings.WEBHOOK_MAX_BODY_BYTES, body_timeout=settings.HTTP_BODY_TIMEOUT_SECONDS,
-        threads=settings.WEB_THREADS,
+        threads=settings.WEB_THREADS, stream_threads=settings.WEB_STREAM_THREADS,
     )
 
 

@@ -318,6 +318,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024  # the view answers 
 # a stalled upload is cut off on the event loop and never reaches a Django thread.
 HTTP_BODY_TIMEOUT_SECONDS = _float("HTTP_BODY_TIMEOUT_SECONDS", 10.0)
 WEB_THREADS = _int("WEB_THREADS", 1, minimum=1)  # Django threads per web worker process
+# Threads per web worker that feed streaming responses (/api/stream): open streams served at once.
+WEB_STREAM_THREADS = _int("WEB_STREAM_THREADS", 32, minimum=1)
 
 # --- Bias gates (SPEC §4, §6) ---------------------------------------------------------------
 REQUIRE_MTF_BIAS_FOR_ENTRY = _bool("REQUIRE_MTF_BIAS_FOR_ENTRY", True)

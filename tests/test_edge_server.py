@@ -108,3 +108,40 @@ def test_a_chunked_alert_is_accepted_and_a_13_mb_chunked_body_is_a_413(server):
         conn.close()
     assert status == 413
     assert WebhookEvent.objects.filter(error_message="Payload too large").count() == 1
+
+
+def _open_stream(port: int, token: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(f"GET /api/stream?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    return sock
+
+
+def _read_until(sock: socket.socket, marker: bytes) -> bytes:
+    seen = b""
+    while marker not in seen:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
+def test_event_streams_arrive_as_produced_and_never_hold_the_webhook_thread(server):
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    user = get_user_model().objects.create_user("dashboard", password="x", is_staff=True)
+    token = Token.objects.create(user=user).key
+    # More open streams than the web workers have Django threads (2 workers × 1 thread).
+    streams = [_open_stream(server, token) for _ in range(4)]
+    try:
+        for sock in streams:  # each stream's first frames come now, not when the stream ends
+            head = _read_until(sock, b"event: risk_update")
+            assert b"200 OK" in head and b"text/event-stream" in head and b": connected" in head
+        for n in range(20):
+            status, took = post(server, orjson.dumps({"ticker": f"ST{n}", "interval": "5", "direction": "long"}))
+            assert status == 201 and took < 1.0
+    finally:
+        for sock in streams:
+            sock.close()
+    assert Signal.objects.filter(symbol__startswith="ST").count() == 20
