@@ -12,8 +12,9 @@ rotates between rounds, so host drift hits all of them alike) and, per server:
      every answer must be 2xx and every request an `accepted` audit row, or the run is invalid;
   2. slow clients: 8 connections send headers and part of a body, then stall; 100 sequential
      alerts are timed while they stay open;
-then pgbench runs the same SQL the endpoint runs (lock, duplicate check, two inserts) with each
-client count: the ceiling this PostgreSQL allows. Prints Markdown tables for docs/PERFORMANCE.md
+then pgbench runs the same SQL the endpoint runs with each client count: the ceiling this PostgreSQL
+allows. The script is captured from one real alert (bench/pgbench_intake.py): the one statement
+batch of lock, duplicate check, signal, audit row, price anchor and fast-path task row. Prints Markdown tables for docs/PERFORMANCE.md
 (medians over the rounds).
 
 Servers: granian = bin/serve (RSGI edge, the default); granian-wsgi = granian's WSGI interface
@@ -69,16 +70,6 @@ function request()
   local body = string.gsub(template, "__SYM__", "B{run}" .. tid .. "N" .. counter)
   return wrk.format("POST", "/webhook", {{["Content-Type"] = "application/json"}}, body)
 end
-"""
-
-
-PGBENCH_SQL = """\\set n random(1, 2000000000)
-BEGIN;
-SELECT pg_advisory_xact_lock(hashtextextended('signal-dedup:P' || :n || ':long:5m:False', 0));
-SELECT signal_id FROM signals WHERE symbol = 'P' || :n AND direction = 'long' AND timeframe = '5m' AND is_test = false AND created_at > now() - interval '60 seconds' ORDER BY created_at DESC LIMIT 1;
-INSERT INTO signals (signal_id, symbol, direction, timeframe, "timestamp", status, raw_payload, signal_hash, is_test, processed, processing_lock, processing_attempts, wait_attempts, created_at) VALUES (gen_random_uuid(), 'P' || :n, 'long', '5m', now(), 'pending', '{payload}'::jsonb, md5(:n::text) || md5(:n::text), false, false, false, 0, 0, now());
-INSERT INTO webhook_events (event_id, request_id, kind, status, symbol, direction, timeframe, processing_time_ms, is_test, raw_payload, created_at) VALUES (gen_random_uuid(), gen_random_uuid(), 'signal', 'accepted', 'P' || :n, 'long', '5m', 1, false, '{payload}'::jsonb, now());
-COMMIT;
 """
 
 
@@ -174,6 +165,10 @@ def slow_clients(port: int, stalled: int = 8, alerts: int = 100, timeout: float 
             "max_ms": max(latencies) * 1000, "gave_up": failures >= 3}
 
 
+# Every table an accepted alert writes, emptied before each measurement so runs start alike.
+TRUNCATE = "TRUNCATE webhook_events, signals, market_price_anchors, django_q_ormq CASCADE"
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[len(ordered) // 2]
@@ -219,7 +214,7 @@ def main() -> int:
             try:
                 load(2, clients[0])  # warm up workers and their persistent connections
                 for count in clients:
-                    sh("psql", db_url, "-qc", "TRUNCATE webhook_events, signals CASCADE")
+                    sh("psql", db_url, "-qc", TRUNCATE)
                     run = parse_wrk(load(args.duration, count))
                     accepted = int(sh("psql", db_url, "-tAc", "SELECT count(*) FROM webhook_events WHERE status = 'accepted'").strip())
                     if run["non2xx"] or accepted < run["requests"]:
@@ -233,12 +228,13 @@ def main() -> int:
                 stop_server(process)
 
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
-        script.write(PGBENCH_SQL.format(payload=PAYLOAD.replace("\n", " ").replace("'", "''")))
+        script.write(sh(python, str(ROOT / "bench" / "pgbench_intake.py"), env=env))
     ceiling = {}
     for count in clients:
+        sh("psql", db_url, "-qc", TRUNCATE)
         pg_out = sh("pgbench", "-n", "-c", str(count), "-j", "2", "-T", str(args.duration), "-f", script.name, db_url)
         ceiling[count] = float(re.search(r"tps = ([\d.]+)", pg_out).group(1))
-    sh("psql", db_url, "-qc", "TRUNCATE webhook_events, signals CASCADE")
+    sh("psql", db_url, "-qc", TRUNCATE)
 
     providers = os.environ.get("MARKET_DATA_PROVIDERS", "simulated")
     print(f"\n{args.workers} workers per server, {providers} market, {args.duration} s per run, {args.runs} alternating rounds (median)\n")
