@@ -178,7 +178,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--servers", default="granian,granian-wsgi,gthread,sync", help="comma list of " + ", ".join(SERVER_NAMES))
     parser.add_argument("--clients", default="16,64", help="comma list of concurrent client counts (wrk and pgbench)")
-    parser.add_argument("--workers", type=int, default=4, help="server worker processes")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="server worker processes (default: one per core)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--runs", type=int, default=3, help="rounds; medians are reported (a 2-core VM is noisy)")

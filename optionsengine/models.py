@@ -41,3 +41,23 @@ class WebhookMessageId(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+
+class SecurityEvent(models.Model):
+    """A refused authentication request outside the webhook (whose requests are audited in
+    `webhook_events`): today, a token login answered 429 by its throttle. Who, when, as whom."""
+
+    class Kind(models.TextChoices):
+        LOGIN_THROTTLED = "login_throttled"
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    client_addr = models.CharField(max_length=64)  # REMOTE_ADDR, the throttle's key
+    username = models.CharField(max_length=150, blank=True)  # the name tried (never the password)
+    detail = models.CharField(max_length=300)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "security_events"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.client_addr} {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -310,11 +310,16 @@ def low_rates(settings):
 
 
 @pytest.mark.django_db
-def test_token_login_flood_answers_429_with_retry_after(client, low_rates, caplog):
+def test_token_login_flood_answers_429_with_retry_after_and_an_audit_row(client, low_rates, caplog):
+    from optionsengine.models import SecurityEvent
+
     answers = [client.post("/api/auth/token", {"username": "u", "password": "p"}, REMOTE_ADDR=low_rates) for _ in range(4)]
     assert [a.status_code for a in answers] == [400, 400, 400, 429]
     assert int(answers[-1]["Retry-After"]) > 0
     assert "token login throttled" in caplog.text
+    (event,) = SecurityEvent.objects.all()  # refused logins only: the three wrong passwords are 400s
+    assert (event.kind, event.client_addr, event.username) == ("login_throttled", low_rates, "u")
+    assert "retry after" in event.detail
 
 
 @pytest.mark.django_db

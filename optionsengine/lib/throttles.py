@@ -33,8 +33,29 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
     throttle_classes = [LoginRateThrottle]
 
     def throttled(self, request, wait):
-        security_log.warning("token login throttled for %s (retry after %s s)", request.META.get("REMOTE_ADDR"), wait)
+        addr = request.META.get("REMOTE_ADDR") or "unknown"
+        security_log.warning("token login throttled for %s (retry after %s s)", addr, wait)
+        _audit_login_throttled(addr, _attempted_username(request), wait)
         super().throttled(request, wait)
+
+
+def _attempted_username(request) -> str:
+    try:
+        value = request.data.get("username", "")
+    except Exception:  # an unparsable body: the 429 stands, there is just no name to record
+        return ""
+    return value[:150] if isinstance(value, str) else ""
+
+
+def _audit_login_throttled(addr: str, username: str, wait) -> None:
+    """One `security_events` row per refused login (one INSERT, its own autocommit statement)."""
+    from optionsengine.lib import clock
+    from optionsengine.models import SecurityEvent
+
+    SecurityEvent.objects.create(
+        kind=SecurityEvent.Kind.LOGIN_THROTTLED, client_addr=addr[:64], username=username,
+        detail=f"token login throttled; retry after {int(wait or 0)} s", created_at=clock.now(),
+    )
 
 
 obtain_auth_token = ThrottledObtainAuthToken.as_view()
