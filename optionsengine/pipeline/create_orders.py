@@ -47,7 +47,7 @@ from optionsengine.lib import market_calendar
 from optionsengine.lib.option_contracts import OptionRight, choose_strike, expiry_moment, occ_symbol, option_symbol
 from optionsengine.lib.transactions import entry_point_transaction, require_transaction
 from optionsengine.marketdata import MarketDataUnavailable
-from optionsengine.pipeline.decision_inputs import is_test
+from optionsengine.pipeline.decision_inputs import is_test, signal_clock
 from optionsengine.pipeline.followups import after_commit
 from optionsengine.pipeline.stage import StageResult
 from orders_app.engines.cooldown import RecentEntry, blocking_entry, webhook_source
@@ -77,7 +77,7 @@ FINAL_REASONS = frozenset({SIGNAL_STALE, SAME_STRIKE_COOLDOWN, CONTRACT_EXPIRED}
 
 _SIGNAL_FIELDS = (
     "signal_id", "symbol", "direction", "timeframe", "is_test", "experiment_id", "raw_payload",
-    "created_at", "queued_until", "processing_attempts", "queue_reason",
+    "timestamp", "created_at", "queued_until", "processing_attempts", "wait_attempts", "queue_reason",
 )
 
 
@@ -212,13 +212,6 @@ def _recent_entries(option_symbols: list[str], now: datetime) -> list[RecentEntr
 # --- planning (reads market data; no transaction open) -------------------------------------------
 
 
-def _age_start(signal: Signal) -> datetime:
-    """A signal released from the market-closed queue ages from its release, not its arrival."""
-    if signal.queued_until and signal.queued_until > signal.created_at:
-        return signal.queued_until
-    return signal.created_at
-
-
 def _spot(symbol: str, service, spots: dict) -> Decimal:
     if symbol not in spots:
         try:
@@ -232,7 +225,8 @@ def _spot(symbol: str, service, spots: dict) -> Decimal:
 
 
 def _plan(signal: Signal, rec: DecisionRecommendation | None, now: datetime, service, spots: dict, legacy_quantity: list[int]) -> OrderPlan:
-    if now - _age_start(signal) > timedelta(minutes=settings.SIGNAL_MAX_AGE_MINUTES):
+    # The orchestrator's one definition of age (alert time, or release from the market-closed queue).
+    if now - signal_clock(signal).age_reference > timedelta(minutes=settings.SIGNAL_MAX_AGE_MINUTES):
         raise _Failure(SIGNAL_STALE)
     right = OptionRight.for_direction(signal.direction)
     spot = _spot(signal.symbol, service, spots)  # SPEC §7: no price, no order (retried)

@@ -96,6 +96,13 @@ def test_stale_signal_is_rejected(market, settings):
     assert (old.status, old.rejection_reason) == ("rejected", "order_creation_failed:signal_stale")
 
 
+def test_age_counts_from_the_alert_time_as_in_the_orchestrator_not_from_arrival(market, settings):
+    settings.SIGNAL_MAX_AGE_MINUTES = 30
+    late = approved_with_recommendation(created_at=NOW - timedelta(minutes=1))
+    Signal.objects.filter(pk=late.pk).update(timestamp=NOW - timedelta(minutes=31))  # delivered 30 min late
+    assert sweep(now=NOW).counts == {"rejected:signal_stale": 1}
+
+
 def test_a_signal_released_from_the_market_closed_queue_ages_from_its_release(market):
     queued = approved_with_recommendation(created_at=NOW - timedelta(hours=16), queued_until=NOW - timedelta(minutes=5))
     assert sweep(now=NOW).counts == {"created": 1}
