@@ -63,3 +63,11 @@ def to_decimal(value: object) -> Decimal:
     if not result.is_finite():
         raise MoneyParseError(f"not a finite number: {value!r}")
     return result
+
+
+def to_decimal_or_none(value: object) -> Decimal | None:
+    """`to_decimal`, with None for anything it refuses (engines reading optional payload numbers)."""
+    try:
+        return to_decimal(value)
+    except MoneyParseError:
+        return None

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from optionsengine.lib.money import MoneyParseError, to_decimal
+from optionsengine.lib.money import to_decimal_or_none as _number
 from positions_app.engines import exit_reasons as R
 from positions_app.engines.exit_inputs import ExitSettings, LayerResult, PartialRequest, PositionView, StopChange
 
@@ -38,13 +38,6 @@ EXPANSION_WIDEN = Decimal("1.15")
 MIN_PROFIT_PERCENT_FOR_PARTIAL = Decimal("1")
 
 _ALIGNED_MACRO = {"long": {"MACRO_TREND_UP"}, "short": {"MACRO_TREND_DOWN", "MACRO_BREAKDOWN_CONFIRMED"}}
-
-
-def _number(value: object) -> Decimal | None:
-    try:
-        return to_decimal(value)
-    except MoneyParseError:
-        return None
 
 
 def evaluate_intelligence(

@@ -251,13 +251,8 @@ def _text(state: Mapping, dotted: str) -> str | None:
 
 
 def _number(value: object) -> Decimal | None:
-    """A JSON number as Decimal; None for a missing, boolean or non-numeric value."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return None
-    try:
-        return money.to_decimal(value)
-    except MoneyParseError:
-        return None
+    """A JSON number as Decimal; None for a missing, boolean, string or non-numeric value."""
+    return None if isinstance(value, str) else money.to_decimal_or_none(value)
 
 
 def _is_int(value: object) -> bool:

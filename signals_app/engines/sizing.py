@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from bias_app.engines.config import merge_config
-from optionsengine.lib.money import MoneyParseError, to_decimal
+from optionsengine.lib.money import to_decimal
+from optionsengine.lib.money import to_decimal_or_none as _number
 from optionsengine.marketdata.types import DealerPosition, GexSnapshot
 from signals_app.engines.setup_type import BREAKOUT
 from signals_app.engines.snapshot import LONG, SHORT
@@ -46,13 +47,6 @@ GAMMA_NOTES = {
     DealerPosition.LONG_GAMMA: "dealers long gamma dampen moves: size down",
     DealerPosition.NEUTRAL: "no clear dealer positioning: size slightly down",
 }
-
-
-def _number(value: object) -> Decimal | None:
-    try:
-        return to_decimal(value)
-    except MoneyParseError:
-        return None
 
 
 def _check_direction(direction: str) -> None:

@@ -6,9 +6,10 @@ entered, so a signal released from the market-closed queue is judged at its rele
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from optionsengine.lib.market_calendar import is_regular_hours
+from optionsengine.lib.money import to_decimal_or_none as _number
 from optionsengine.marketdata.types import DealerPosition
 from signals_app.engines.agents.common import clamp, minutes_to_close
 from signals_app.engines.outcome import BEARISH, BULLISH, CORE, NEUTRAL, AgentVote, ContractChoice
@@ -94,17 +95,6 @@ def risk_agent(inp: DecisionInput) -> AgentVote:
     if inp.signal.is_test:
         return AgentVote("risk", CORE, NEUTRAL, 50, ("test_signal_bypasses_market_hours",))
     return AgentVote("risk", CORE, NEUTRAL, 0, ("market_closed",), block=True)
-
-
-def _number(value: object) -> Decimal | None:
-    """Rationale values are JSON-friendly (Decimal as str, ints, None); anything else is unknown."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        result = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return result if result.is_finite() else None
 
 
 def _points(name: str, value: Decimal) -> float:
