@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef
 
 from orders_app.models import Order
-from signals_app.models import Signal
+from signals_app.models import Signal, WebhookEvent
 
 _TERMINAL_ORDER = (Order.Status.FILLED, Order.Status.FAILED, Order.Status.EXPIRED, Order.Status.CANCELLED)
 
@@ -20,4 +20,13 @@ def list_pending_entry_symbols(*, since: datetime) -> list[str]:
         Signal.objects.filter(status=Signal.Status.APPROVED, is_test=False, created_at__gte=since)
         .exclude(Exists(settled))
         .values_list("symbol", flat=True)
+    )
+
+
+def recorded_webhook_outcome(event_id) -> dict | None:
+    """The committed audit row of one webhook request (status, signal_id, is_test, test_session_id), or None."""
+    return (
+        WebhookEvent.objects.filter(pk=event_id)
+        .values("status", "signal_id", "is_test", "test_session_id")
+        .first()
     )

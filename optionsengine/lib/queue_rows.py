@@ -9,7 +9,7 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class TaskRow:
-    """A `django_q_ormq` row: exactly what `async_task` would insert."""
+    """A `django_q_ormq` row: what `async_task` would insert (its package also says sync=False)."""
 
     key: str  # the cluster's queue name
     payload: str  # the signed, pickled task package

@@ -30,6 +30,7 @@ from optionsengine.pipeline.followups import after_commit, task_row
 from signals_app.engines import webhook_payload as wp
 from signals_app.engines.normalize import SignalRejected, TestMeta, normalize_signal
 from signals_app.models import WebhookEvent
+from signals_app.selectors import recorded_webhook_outcome
 from signals_app.services.intake import AuditFields, OnAccept, record_signal_webhook, record_webhook_event
 
 logger = logging.getLogger(__name__)
@@ -146,12 +147,14 @@ def handle_webhook(request: WebhookRequest) -> WebhookResponse:
         except (OperationalError, InterfaceError):
             if connection.in_atomic_block:
                 raise
-            # A persistent connection that died between requests (database restart, failover):
-            # everything rolled back, so run the request once more on a fresh connection rather
-            # than lose the alert. A second failure is a genuine fault.
+            # The connection died (database restart, failover; a persistent connection that died
+            # between requests). Outside a transaction the request's last write may or may not
+            # have committed — PostgreSQL's intake batch commits as it ends — so look for its audit
+            # row on a fresh connection: answer from it if it is there, else run the request once
+            # more rather than lose the alert. A second failure is a genuine fault.
             logger.warning("webhook request %s: database connection lost, retrying once", req.request_id)
             connection.close()
-            return _handle(req)
+            return _answer_recorded(req) or _handle(req)
     except Exception as exc:  # a genuine fault: audit it, answer 500 so TradingView retries
         logger.exception("webhook request %s failed", req.request_id)
         try:
@@ -164,6 +167,17 @@ def handle_webhook(request: WebhookRequest) -> WebhookResponse:
         return WebhookResponse(
             500, {"status": "ERROR", "error": "Internal server error", "processing_time_ms": req.elapsed_ms(), **req.ids()}
         )
+
+
+def _answer_recorded(req: _Request) -> WebhookResponse | None:
+    """The answer to a request whose outcome committed before its connection was lost, or None."""
+    row = recorded_webhook_outcome(req.event_id)
+    if row is None:
+        return None
+    common = {"processing_time_ms": req.elapsed_ms(), "is_test": row["is_test"], "test_session_id": row["test_session_id"], **req.ids()}
+    if row["status"] == Status.ACCEPTED and row["signal_id"] is not None:
+        return WebhookResponse(201, {"status": "ACCEPTED", "signal_id": row["signal_id"], **common})
+    return WebhookResponse(200, {"status": row["status"].upper(), "message": "Request recorded", **common})
 
 
 def _handle(req: _Request) -> WebhookResponse:

@@ -1,7 +1,11 @@
 """Writes of the ingestion stage: the signal (or its duplicate verdict) and the audit row.
 
 These sit on the webhook hot path, so they use fixed SQL (see optionsengine.lib.rawsql) instead of
-building ORM queries per request. Each requires the caller's transaction.
+building ORM queries per request. On PostgreSQL the signal intake is one statement batch that runs
+in the caller's transaction if there is one, else as its own; everything else requires the caller's
+transaction. The batch relies on READ COMMITTED (a statement's snapshot is taken when it starts)
+and on Django's default client-side parameter binding (the simple query protocol, which alone
+allows several statements in one round trip).
 """
 
 from __future__ import annotations

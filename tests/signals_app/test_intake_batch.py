@@ -81,3 +81,57 @@ def test_without_the_orm_broker_the_task_goes_through_after_commit(post_webhook,
     response, body = post_webhook(ALERT)
     assert response.status_code == 201
     assert queued == [("orchestrate", body["signal_id"])] and not OrmQ.objects.exists()
+
+
+def test_a_connection_lost_after_the_batch_committed_answers_from_the_committed_outcome(post_webhook, fast_path_queued):
+    from django.db import OperationalError
+
+    calls = []
+
+    def commit_then_lose_the_connection(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        calls.append(sql)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return result
+
+    with connection.execute_wrapper(commit_then_lose_the_connection):
+        response, body = post_webhook(ALERT)
+    assert response.status_code == 201, body  # not a 500: the alert was accepted before the connection went
+    signal = Signal.objects.get()
+    assert body["signal_id"] == str(signal.pk)
+    assert WebhookEvent.objects.get().status == "accepted" and OrmQ.objects.count() == 1
+
+
+def test_concurrent_identical_alerts_write_one_signal_one_anchor_and_one_task(fast_path_queued):
+    import threading
+
+    import orjson
+    from django.db import connections
+    from django.test import Client
+
+    barrier = threading.Barrier(20)
+    statuses = []
+
+    def send():
+        try:
+            barrier.wait()
+            statuses.append(Client().post("/webhook", data=orjson.dumps(ALERT), content_type="application/json").status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 19 + [201]
+    assert (Signal.objects.count(), PriceAnchor.objects.count(), OrmQ.objects.count(), WebhookEvent.objects.count()) == (1, 1, 1, 20)
+
+
+def test_the_task_row_has_the_ormq_table_s_columns_and_the_broker_s_queue_name(fast_path_queued):
+    """A django-q2 upgrade that changes the queue table or its key fails here, not on every alert."""
+    from django_q.brokers import get_broker
+
+    assert sorted(f.column for f in OrmQ._meta.concrete_fields) == ["id", "key", "lock", "payload"]
+    assert followups.task_row("orchestrate", "x").key == get_broker().list_key
