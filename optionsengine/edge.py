@@ -30,15 +30,20 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from granian.rsgi import ProtocolClosed
+from granian.rsgi import ProtocolClosed, ProtocolError
 
 logger = logging.getLogger(__name__)
 
 EDGE_PROBLEM = "optionsengine.edge_problem"  # environ key; set only here, never from a header
 TOO_LARGE = "too_large"
 TIMEOUT = "timeout"
+INCOMPLETE = "incomplete"  # the connection ended before the declared body did
 WEBHOOK_PATH_PREFIXES = ("/webhook", "/api/webhooks/")
-_STATUS_TEXT = {TOO_LARGE: (413, b'{"error":"Payload too large"}'), TIMEOUT: (408, b'{"error":"Request body timeout"}')}
+_STATUS_TEXT = {
+    TOO_LARGE: (413, b'{"error":"Payload too large"}'),
+    TIMEOUT: (408, b'{"error":"Request body timeout"}'),
+    INCOMPLETE: (400, b'{"error":"Incomplete request body"}'),
+}
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
@@ -122,12 +127,13 @@ class EdgeApp:
         self.stream_threads = stream_threads  # open streaming responses served at once, per worker
         self.executor: ThreadPoolExecutor | None = None
         self.stream_executor: ThreadPoolExecutor | None = None
+        self.close_executor: ThreadPoolExecutor | None = None
 
     def __rsgi_init__(self, loop) -> None:
         self.executor = ThreadPoolExecutor(self.threads, thread_name_prefix="django")
 
     def __rsgi_del__(self, loop) -> None:
-        for pool in (self.executor, self.stream_executor):
+        for pool in (self.executor, self.stream_executor, self.close_executor):
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
 
@@ -143,12 +149,14 @@ class EdgeApp:
                 body, problem = await read_body(
                     proto, limit=self.max_body_bytes, timeout=self.body_timeout, declared=_declared_length(scope)
                 )
-            except Exception:  # the client went away mid-body: nobody to answer
-                logger.info("client closed the connection during the request body (%s %s)", scope.method, scope.path)
-                return
+            except (ProtocolClosed, ProtocolError):
+                # The connection ended mid-body (a half-closed client can still read the answer):
+                # a 400, audited on the webhook paths like any other bad request, never a bare 500.
+                logger.info("connection ended during the request body (%s %s)", scope.method, scope.path)
+                body, problem = b"", INCOMPLETE
         if problem and not scope.path.startswith(WEBHOOK_PATH_PREFIXES):
             status, text = _STATUS_TEXT[problem]
-            proto.response_bytes(status, [("content-type", "application/json"), ("connection", "close")], text)
+            _answer(proto, status, [("content-type", "application/json"), ("connection", "close")], text)
             return
         environ = build_environ(scope, body, problem)
         loop = asyncio.get_running_loop()
@@ -156,7 +164,7 @@ class EdgeApp:
         if problem:
             headers.append(("connection", "close"))  # the unread rest of the body must not be parsed as a request
         if isinstance(payload, bytes):
-            proto.response_bytes(status, headers, payload)
+            _answer(proto, status, headers, payload)
         else:
             await self._stream(proto, status, headers, payload)
 
@@ -168,7 +176,9 @@ class EdgeApp:
             started["headers"] = list(headers)
 
         result = self.wsgi_app(environ, start_response)
-        if getattr(result, "streaming", False):  # StreamingHttpResponse (/api/stream): sent as produced
+        # A StreamingHttpResponse (/api/stream) is sent as produced; a file (static assets) is read
+        # here whole, as before: small, and not worth a thread hop per 4 KiB block.
+        if getattr(result, "streaming", False) and getattr(result, "file_to_stream", None) is None:
             return started["status"], started["headers"], result
         try:
             payload = b"".join(result)
@@ -184,17 +194,36 @@ class EdgeApp:
         loop = asyncio.get_running_loop()
         if self.stream_executor is None:
             self.stream_executor = ThreadPoolExecutor(self.stream_threads, thread_name_prefix="stream")
+            self.close_executor = ThreadPoolExecutor(1, thread_name_prefix="stream-close")
         chunks = iter(response)
+        pending = None
         try:
             transport = proto.response_stream(status, headers)
-            while (chunk := await loop.run_in_executor(self.stream_executor, next, chunks, None)) is not None:
+            while True:
+                # The thread's own future: cancelling our await does not stop a running `next`.
+                pending = self.stream_executor.submit(next, chunks, None)
+                chunk = await asyncio.wrap_future(pending)
+                if chunk is None:
+                    break
                 await transport.send_bytes(chunk if isinstance(chunk, bytes) else str(chunk).encode())
         except ProtocolClosed:  # the client went away: stop producing for nobody
             logger.debug("streaming response ended by the client")
         except Exception:
             logger.exception("streaming response failed mid-stream")
         finally:
-            await loop.run_in_executor(self.stream_executor, response.close)
+            # Closing a generator while a thread is inside it fails ("generator already executing")
+            # and would leak its subscription: when cancelled mid-`next`, close once that returns.
+            if pending is not None and not pending.done():
+                pending.add_done_callback(lambda _: self.close_executor.submit(response.close))
+            else:
+                await loop.run_in_executor(self.close_executor, response.close)
+
+
+def _answer(proto, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    try:
+        proto.response_bytes(status, headers, body)
+    except ProtocolClosed:  # the client is gone; its request was handled (and audited) all the same
+        logger.info("client gone before the %s answer was sent", status)
 
 
 def _application() -> EdgeApp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from optionsengine.lib.fields import choices_check
 from optionsengine.lib.money import PRICE_MAX_DIGITS, PRICE_PLACES
 
 
@@ -43,14 +44,17 @@ class WebhookMessageId(models.Model):
         return self.message_id
 
 
+class SecurityEventKind(models.TextChoices):
+    LOGIN_THROTTLED = "login_throttled"
+
+
 class SecurityEvent(models.Model):
     """A refused authentication request outside the webhook (whose requests are audited in
     `webhook_events`): today, a token login answered 429 by its throttle. Who, when, as whom."""
 
-    class Kind(models.TextChoices):
-        LOGIN_THROTTLED = "login_throttled"
+    Kind = SecurityEventKind
 
-    kind = models.CharField(max_length=40, choices=Kind.choices)
+    kind = models.CharField(max_length=40, choices=SecurityEventKind.choices)
     client_addr = models.CharField(max_length=64)  # REMOTE_ADDR, the throttle's key
     username = models.CharField(max_length=150, blank=True)  # the name tried (never the password)
     detail = models.CharField(max_length=300)
@@ -58,6 +62,7 @@ class SecurityEvent(models.Model):
 
     class Meta:
         db_table = "security_events"
+        constraints = [choices_check("kind", SecurityEventKind, "security_events")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.client_addr} {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from optionsengine.edge import EDGE_PROBLEM, TIMEOUT, TOO_LARGE
+from optionsengine.edge import EDGE_PROBLEM, INCOMPLETE, TIMEOUT, TOO_LARGE
 from optionsengine.lib import clock
 from optionsengine.lib.jsonresponse import json_response
 from optionsengine.pipeline.ingest import ENDPOINT_MTF_BIAS, ENDPOINT_WEBHOOK, WebhookRequest, handle_webhook
@@ -56,7 +56,7 @@ def _serve(request: HttpRequest, endpoint: str) -> HttpResponse:
         WebhookRequest(
             raw_body=body, endpoint=endpoint, signature=request.headers.get("X-Webhook-Signature"),
             token=request.GET.get("token"), started=started, too_large=problem == TOO_LARGE,
-            body_timeout=problem == TIMEOUT, client_addr=request.META.get("REMOTE_ADDR"),
+            body_timeout=problem == TIMEOUT, body_incomplete=problem == INCOMPLETE, client_addr=request.META.get("REMOTE_ADDR"),
             headers=_signature_headers(request),
         )
     )

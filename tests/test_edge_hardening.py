@@ -128,8 +128,15 @@ def test_a_chunked_body_over_the_cap_is_a_413():
 class FakeProto:
     """An RSGI protocol whose body arrives in chunks, possibly never finishing."""
 
-    def __init__(self, chunks, stall=False):
-        self.chunks, self.stall, self.sent = list(chunks), stall, None
+    def __init__(self, chunks, stall=False, ends_early=False):
+        self.chunks, self.stall, self.ends_early, self.sent = list(chunks), stall, ends_early, None
+
+    async def __call__(self):  # the whole body at once (a declared Content-Length)
+        if self.ends_early:
+            from granian.rsgi import ProtocolClosed
+
+            raise ProtocolClosed("connection ended before the declared body")
+        return b"".join(self.chunks)
 
     def __aiter__(self):
         return self
@@ -165,6 +172,27 @@ def run_edge(proto, scope, *, timeout=0.3):
     asyncio.run(app.__rsgi__(scope, proto))
     app.__rsgi_del__(None)
     return proto.sent
+
+
+def declared(raw: bytes) -> FakeScope:
+    return FakeScope(headers={"content-type": "application/json", "content-length": str(len(raw))})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_edge_reads_a_declared_length_body_in_one_piece():
+    raw = orjson.dumps(ALERT)
+    status, _, body = run_edge(FakeProto([raw]), declared(raw))
+    assert status == 201, body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_body_cut_short_by_the_connection_is_a_400_with_an_audit_row_not_a_500():
+    raw = orjson.dumps(ALERT)
+    status, headers, body = run_edge(FakeProto([raw[:7]], ends_early=True), declared(raw))
+    assert (status, orjson.loads(body)["error"], headers.get("connection")) == (400, "Incomplete request body", "close")
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.error_message) == ("invalid_payload", "Incomplete request body")
+    assert not Signal.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -306,18 +334,19 @@ def low_rates(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "3/min", "webhook_invalid_signature": "3/min"}}
     addr = f"10.{os.getpid() % 250}.{int(time.time() * 1000) % 250}.7"  # fresh per run: Redis may be shared
     yield addr
-    cache.delete_many([f"throttle_login_{addr}", f"throttle_webhook_invalid_signature_{addr}"])
+    cache.delete_many([f"throttle_login_{addr}", f"throttle_webhook_invalid_signature_{addr}", f"security:login_throttled:{addr}"])
 
 
 @pytest.mark.django_db
 def test_token_login_flood_answers_429_with_retry_after_and_an_audit_row(client, low_rates, caplog):
     from optionsengine.models import SecurityEvent
 
-    answers = [client.post("/api/auth/token", {"username": "u", "password": "p"}, REMOTE_ADDR=low_rates) for _ in range(4)]
-    assert [a.status_code for a in answers] == [400, 400, 400, 429]
+    answers = [client.post("/api/auth/token", {"username": "u", "password": "p"}, REMOTE_ADDR=low_rates) for _ in range(6)]
+    assert [a.status_code for a in answers] == [400, 400, 400, 429, 429, 429]
     assert int(answers[-1]["Retry-After"]) > 0
     assert "token login throttled" in caplog.text
-    (event,) = SecurityEvent.objects.all()  # refused logins only: the three wrong passwords are 400s
+    # One row per address per throttle window: three refusals, one INSERT (wrong passwords are 400s).
+    (event,) = SecurityEvent.objects.all()
     assert (event.kind, event.client_addr, event.username) == ("login_throttled", low_rates, "u")
     assert "retry after" in event.detail
 
@@ -404,3 +433,56 @@ def test_health_reports_an_open_redis_breaker_as_a_degraded_cache(client, hung_r
     body = client.get("/health").json()
     assert body["database"]["ok"] is True and body["cache"]["ok"] is False
     assert "breaker open" in body["cache"]["error"] and body["status"] == "degraded"
+
+
+def test_a_stream_cancelled_mid_chunk_closes_its_response_once_the_chunk_returns():
+    """Closing a generator another thread is inside fails and would leak its subscription."""
+    release, inside = threading.Event(), threading.Event()
+
+    class Response:
+        closed_cleanly = None
+
+        def __init__(self):
+            def frames():
+                yield b": connected\n\n"
+                inside.set()
+                release.wait(5)
+                yield b": heartbeat\n\n"
+
+            self.frames = frames()
+
+        def __iter__(self):
+            return self.frames
+
+        def close(self):
+            try:
+                self.frames.close()
+                Response.closed_cleanly = True
+            except ValueError:  # generator already executing
+                Response.closed_cleanly = False
+
+    class Transport:
+        async def send_bytes(self, data):
+            pass
+
+    class Proto:
+        def response_stream(self, status, headers):
+            return Transport()
+
+    app = edge.EdgeApp(None, max_body_bytes=1024, body_timeout=1)
+
+    async def scenario():
+        task = asyncio.create_task(app._stream(Proto(), 200, [], Response()))
+        await asyncio.get_running_loop().run_in_executor(None, inside.wait, 5)
+        task.cancel()  # e.g. the worker shutting down while the generator waits for an event
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        release.set()
+
+    asyncio.run(scenario())
+    for _ in range(50):
+        if Response.closed_cleanly is not None:
+            break
+        time.sleep(0.05)
+    app.__rsgi_del__(None)
+    assert Response.closed_cleanly is True

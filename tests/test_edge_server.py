@@ -145,3 +145,14 @@ def test_event_streams_arrive_as_produced_and_never_hold_the_webhook_thread(serv
         for sock in streams:
             sock.close()
     assert Signal.objects.filter(symbol__startswith="ST").count() == 20
+
+
+def test_a_body_shorter_than_its_content_length_then_eof_is_an_audited_400(server):
+    sock = socket.create_connection(("127.0.0.1", server), timeout=5)
+    sock.sendall(b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 100\r\n\r\n{\"ticker")
+    sock.shutdown(socket.SHUT_WR)  # the client is done sending; it still reads the answer
+    answer = _read_until(sock, b"}")
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 400") and b"Incomplete request body" in answer
+    assert WebhookEvent.objects.filter(error_message="Incomplete request body").count() == 1

@@ -48,14 +48,24 @@ def _attempted_username(request) -> str:
 
 
 def _audit_login_throttled(addr: str, username: str, wait) -> None:
-    """One `security_events` row per refused login (one INSERT, its own autocommit statement)."""
+    """One `security_events` row per address per throttle window (a flood of refused logins must
+    not become a flood of INSERTs; every refusal is still logged). Never turns the 429 into a 500."""
+    from django.core.cache import cache
+
     from optionsengine.lib import clock
     from optionsengine.models import SecurityEvent
 
-    SecurityEvent.objects.create(
-        kind=SecurityEvent.Kind.LOGIN_THROTTLED, client_addr=addr[:64], username=username,
-        detail=f"token login throttled; retry after {int(wait or 0)} s", created_at=clock.now(),
-    )
+    seconds = max(1, int(wait or 1))
+    try:
+        if not cache.add(f"security:login_throttled:{addr}", 1, timeout=seconds):
+            return  # already recorded in this window
+        SecurityEvent.objects.create(
+            kind=SecurityEvent.Kind.LOGIN_THROTTLED, client_addr=addr[:64], username=username,
+            detail=f"token login throttled; retry after {seconds} s (later refusals in that window are logged only)",
+            created_at=clock.now(),
+        )
+    except Exception:
+        security_log.exception("could not record the throttled login from %s", addr)
 
 
 obtain_auth_token = ThrottledObtainAuthToken.as_view()

@@ -49,6 +49,7 @@ class WebhookRequest:
     started: float | None = None  # time.perf_counter() when the request arrived
     too_large: bool = False
     body_timeout: bool = False  # the body did not arrive whole within HTTP_BODY_TIMEOUT_SECONDS
+    body_incomplete: bool = False  # the connection ended before the declared body did
     client_addr: str | None = None  # for throttling repeated authentication failures
     headers: dict | None = None  # Standard Webhooks headers: webhook-id, webhook-timestamp, webhook-signature
 
@@ -196,6 +197,12 @@ def _handle(req: _Request) -> WebhookResponse:
             raw_payload={"_body_timeout": True, "_timeout_seconds": settings.HTTP_BODY_TIMEOUT_SECONDS},
         )
         return _rejected(req, 408, "Request body timeout")
+    if request.body_incomplete:
+        req.audit_alone(
+            kind=req.kind, status=Status.INVALID_PAYLOAD, error_message="Incomplete request body",
+            raw_payload={"_body_incomplete": True},
+        )
+        return _rejected(req, 400, "Incomplete request body")
     payload = _parse(request.raw_body)
     if payload is None:
         req.audit_alone(
