@@ -17,7 +17,7 @@ from bias_app.models import BiasStateCurrent
 from bias_app.selectors import get_bias_config, get_staleness_config
 from optionsengine import marketdata
 from optionsengine.lib import money
-from optionsengine.lib.money import MoneyParseError, to_decimal
+from optionsengine.lib.money import to_decimal_or_none
 from optionsengine.lib.option_contracts import OptionRight
 from optionsengine.marketdata.types import OptionContract, OptionQuote
 from positions_app.engines.exit_inputs import ExitRulesConfig, Greeks, PositionView, QuoteView
@@ -104,11 +104,8 @@ def exit_rules_config() -> ExitRulesConfig:
 
 def macro_drift_threshold() -> Decimal:
     """The tuned `bias_config.adaptive.macroDriftThreshold` (cached 30 s by the accessor)."""
-    value = get_bias_config("adaptive").get("macroDriftThreshold")
-    try:
-        return to_decimal(value)
-    except MoneyParseError:
-        return Decimal("0.18")
+    value = to_decimal_or_none(get_bias_config("adaptive").get("macroDriftThreshold"))
+    return Decimal("0.18") if value is None else value
 
 
 def fresh_bias_states(symbols: Iterable[str], now: datetime) -> dict[str, dict]:

@@ -26,7 +26,7 @@ from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from optionsengine.lib import market_calendar
-from optionsengine.lib.money import CONTRACT_MULTIPLIER, MoneyParseError, to_decimal
+from optionsengine.lib.money import CONTRACT_MULTIPLIER, to_decimal, to_decimal_or_none
 from optionsengine.marketdata.types import DealerPosition
 from signals_app.engines.outcome import (
     BEARISH,
@@ -86,13 +86,9 @@ ALL_PASSED = "all tier rules passed"
 def signal_confidence(payload: Mapping) -> Decimal:
     """The first numeric of `confidence`, `score`, `signal.confidence`, `meta.confidence`, clamped 0–100."""
     for key in CONFIDENCE_KEYS:
-        value = _lookup(payload, key)
-        if value is None:
-            continue
-        try:
-            return min(Decimal(100), max(Decimal(0), to_decimal(value)))
-        except MoneyParseError:
-            continue
+        value = to_decimal_or_none(_lookup(payload, key))
+        if value is not None:
+            return min(Decimal(100), max(Decimal(0), value))
     return DEFAULT_CONFIDENCE
 
 
@@ -107,11 +103,9 @@ def _greek_total(positions: tuple[OpenPosition, ...], greek: str) -> Decimal:
     """Σ greek × contracts × 100 over positions whose entry greeks carry that value."""
     total = Decimal(0)
     for position in positions:
-        try:
-            per_share = to_decimal((position.greeks_at_entry or {}).get(greek))
-        except MoneyParseError:
-            continue
-        total += per_share * position.quantity * CONTRACT_MULTIPLIER
+        per_share = to_decimal_or_none((position.greeks_at_entry or {}).get(greek))
+        if per_share is not None:
+            total += per_share * position.quantity * CONTRACT_MULTIPLIER
     return total
 
 
